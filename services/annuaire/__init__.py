@@ -1,0 +1,1 @@
+"""Annuaire Santé (simulated)"""

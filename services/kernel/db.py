@@ -1,0 +1,108 @@
+"""One database per service: SQLite in WAL mode by default, PostgreSQL by URL.
+
+Every write runs in :meth:`Database.transaction`, one transaction that commits whole or not at all; on
+SQLite it starts with ``BEGIN IMMEDIATE`` so two writers queue on the busy timeout instead of failing
+when a read transaction tries to upgrade. On PostgreSQL each service keeps its tables in a schema of
+its own name, so one database can hold the whole stack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from anyio import to_thread
+from sqlalchemy import Table, event, text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, create_engine
+
+T = TypeVar("T")
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def _prepare_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Any) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def make_engine(url: str, *, schema: str | None = None) -> Engine:
+    """An engine for ``url``; SQLite files get WAL, foreign keys and a busy timeout."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        _prepare_sqlite(engine)
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
+    engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args=connect_args)
+    if schema:
+        with engine.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    return engine
+
+
+class Database:
+    """A service's engine and the tables it owns."""
+
+    def __init__(self, url: str, tables: Sequence[type[SQLModel]], *, schema: str | None = None) -> None:
+        self.url = url
+        self.engine = make_engine(url, schema=schema)
+        self.is_sqlite = url.startswith("sqlite")
+        self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
+        self.tables: list[Table] = [model.__table__ for model in tables]  # type: ignore[attr-defined]
+
+    def create_tables(self) -> None:
+        SQLModel.metadata.create_all(self.engine, tables=self.tables)
+
+    def clear(self) -> None:
+        """Delete every row of this service's tables (``/_sim/reset``), children first."""
+        with self.transaction() as session:
+            for table in reversed(SQLModel.metadata.sorted_tables):
+                if table in self.tables:
+                    session.execute(table.delete())
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session whose work commits at the end of the block, or rolls back on any exception."""
+        with Session(self._writer, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reader(self) -> Iterator[Session]:
+        """A read-only session (no write lock taken on SQLite)."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    async def write(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` in one transaction on a worker thread, so the event loop never waits on the disk."""
+        def run() -> T:
+            with self.transaction() as session:
+                return work(session)
+        return await to_thread.run_sync(run)
+
+    async def read(self, work: Callable[[Session], T]) -> T:
+        def run() -> T:
+            with self.reader() as session:
+                return work(session)
+        return await to_thread.run_sync(run)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

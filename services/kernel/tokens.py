@@ -1,0 +1,157 @@
+"""Verify Pro Santé Connect access tokens for the services that PSC protects (INS, DMP, MSSanté).
+
+The signature is checked locally against PSC's JWKS (fetched once through the peer client and fetched
+again only for an unknown ``kid``); ``joserfc.jwt.decode`` checks the signature alone, so issuer and
+expiry go through a ``JWTClaimsRegistry``. The professional's profession, roles and organisation come
+from PSC's userinfo, asked with the same token: that call is also what makes a revoked token fail.
+Real PSC access tokens carry no ``aud`` (psc.md §3.2), so none is required.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from .errors import ServiceUnavailable, Unauthorized
+from .settings import PSC_REALM_PATH
+from .traffic import annotate
+
+CERTS_PATH = PSC_REALM_PATH + "/protocol/openid-connect/certs"
+USERINFO_PATH = PSC_REALM_PATH + "/protocol/openid-connect/userinfo"
+JWKS_REFRESH_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The professional behind a valid PSC access token."""
+
+    idnat: str
+    sub: str
+    client_id: str
+    profession: str
+    roles: tuple[str, ...]
+    organisation_id: str
+    organisation_name: str
+    sector: str
+    given_name: str
+    family_name: str
+    auth_mode: str
+    claims: dict[str, Any] = field(repr=False)
+    userinfo: dict[str, Any] = field(repr=False)
+
+
+def _challenge(error: str | None = None, description: str = "") -> dict[str, str]:
+    value = 'Bearer realm="socle"'
+    if error:
+        value += f', error="{error}", error_description="{description}"'
+    return {"WWW-Authenticate": value}
+
+
+def invalid_token(description: str) -> Unauthorized:
+    return Unauthorized(f"invalid access token: {description}", headers=_challenge("invalid_token", description))
+
+
+class PscTokenVerifier:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._keys: KeySet | None = None
+        self._fetched_at = 0.0
+
+    @property
+    def issuer(self) -> str:
+        return str(self.app.state.settings.psc_issuer)
+
+    async def _fetch_keys(self) -> KeySet:
+        client = self.app.state.peers.client("prosanteconnect")
+        try:
+            response = await client.get(CERTS_PATH)
+            response.raise_for_status()
+        except Exception as exc:
+            raise ServiceUnavailable(f"Pro Santé Connect keys unavailable: {exc}") from exc
+        self._keys = KeySet.import_key_set(response.json())
+        self._fetched_at = time.monotonic()
+        return self._keys
+
+    async def _keys_for(self, token: str) -> KeySet:
+        keys = self._keys or await self._fetch_keys()
+        try:
+            kid = jwt.extract_compact(token.encode()).headers().get("kid")
+        except JoseError as exc:
+            raise invalid_token("not a JWT") from exc
+        known = {key.kid for key in keys.keys}
+        if kid not in known and time.monotonic() - self._fetched_at > JWKS_REFRESH_SECONDS:
+            keys = await self._fetch_keys()
+        return keys
+
+    async def claims(self, token: str) -> dict[str, Any]:
+        """The claims of a token whose signature, algorithm, issuer and expiry are right."""
+        keys = await self._keys_for(token)
+        try:
+            decoded = jwt.decode(token, keys, algorithms=["RS256"])
+            registry = jwt.JWTClaimsRegistry(
+                iss={"essential": True, "value": self.issuer},
+                exp={"essential": True},
+                sub={"essential": True},
+            )
+            registry.validate(decoded.claims)
+        except (JoseError, ValueError) as exc:
+            raise invalid_token(str(exc) or type(exc).__name__) from exc
+        if decoded.claims.get("typ", "Bearer") != "Bearer":
+            raise invalid_token("not an access token")
+        return decoded.claims
+
+    async def caller(self, token: str) -> Caller:
+        claims = await self.claims(token)
+        client = self.app.state.peers.client("prosanteconnect")
+        response = await client.get(USERINFO_PATH, headers={"Authorization": f"Bearer {token}"})
+        if response.status_code == 401:
+            raise invalid_token("token revoked or expired at Pro Santé Connect")
+        if response.status_code != 200:
+            raise ServiceUnavailable(f"Pro Santé Connect userinfo answered {response.status_code}")
+        info = response.json()
+        exercice = (info.get("SubjectRefPro", {}).get("exercices") or [{}])[0]
+        return Caller(
+            idnat=info.get("SubjectNameID") or claims.get("preferred_username", ""),
+            sub=claims["sub"],
+            client_id=claims.get("azp", ""),
+            profession=exercice.get("codeProfession", ""),
+            roles=tuple(info.get("SubjectRole", [])),
+            organisation_id=info.get("SubjectOrganizationID", ""),
+            organisation_name=info.get("SubjectOrganization", ""),
+            sector=info.get("Secteur_Activite", "").split("^", 1)[0],
+            given_name=info.get("given_name", ""),
+            family_name=info.get("family_name", ""),
+            auth_mode=claims.get("authMode", ""),
+            claims=claims,
+            userinfo=info,
+        )
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if not header:
+        raise Unauthorized("a Pro Santé Connect access token is required", headers=_challenge())
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("use the Bearer scheme", headers=_challenge("invalid_request", "Bearer token expected"))
+    return token.strip()
+
+
+async def require_professional(request: Request) -> Caller:
+    """FastAPI dependency: the calling professional, or 401 with ``WWW-Authenticate``."""
+    app = request.app
+    verifier: PscTokenVerifier | None = getattr(app.state, "psc_verifier", None)
+    if verifier is None:
+        verifier = app.state.psc_verifier = PscTokenVerifier(app)
+    caller = await verifier.caller(bearer_token(request))
+    annotate(request, client_id=caller.client_id, idnat=caller.idnat)
+    return caller
+
+
+CurrentProfessional = Annotated[Caller, Depends(require_professional)]

@@ -1,0 +1,1 @@
+"""MSSanté (simulated)"""

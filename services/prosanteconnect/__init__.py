@@ -1,0 +1,1 @@
+"""Pro Santé Connect (simulated)"""

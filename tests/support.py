@@ -1,0 +1,95 @@
+"""Test helpers shared by every test folder: a real ``socle up`` process, free ports, required tools."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def require_tool(name: str) -> str:
+    """The path of a command the test needs; a skip locally, a failure in CI (CI must have it)."""
+    path = shutil.which(name)
+    if path:
+        return path
+    if IN_CI:
+        pytest.fail(f"{name} is required in CI (.ci/run installs it)")
+    pytest.skip(f"{name} is not installed")
+
+
+@dataclass
+class RunningStack:
+    base_url: str
+    port: int
+    smtp_port: int
+    imap_port: int
+    data_dir: Path
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+    def client(self, **kwargs: object) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, timeout=30, **kwargs)  # type: ignore[arg-type]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def start_stack(
+    data_dir: Path,
+    *,
+    auto_login: bool = True,
+    extra_args: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+    timeout: float = 60.0,
+) -> RunningStack:
+    """Start ``socle up`` as a real process on free ports and wait until ``/_sim/health`` says ready."""
+    port, smtp_port, imap_port = free_port(), free_port(), free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = data_dir / "socle.log"
+    args = [sys.executable, "-m", "services", "up", "--port", str(port), "--smtp-port", str(smtp_port),
+            "--imap-port", str(imap_port), "--data-dir", str(data_dir), *extra_args]
+    if auto_login:
+        args.append("--psc-auto-login")
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("SOCLE_")} | (env or {})
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=full_env)
+    stack = RunningStack(f"http://127.0.0.1:{port}", port, smtp_port, imap_port, data_dir, process, log_path,
+                         env=full_env)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"socle up exited with {process.returncode}:\n{stack.log()}")
+        try:
+            if httpx.get(f"{stack.base_url}/_sim/health", timeout=2).status_code == 200:
+                return stack
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    stack.stop()
+    raise RuntimeError(f"socle up was not healthy after {timeout} s:\n{stack.log()}")
