@@ -16,7 +16,9 @@ from rich.table import Table
 from services.kernel.settings import SERVICE_PREFIXES, Settings
 from services.runner import SERVICES, create_service, create_stack
 
-app = typer.Typer(help="socle: a reference simulator of the French e-health services socles.", no_args_is_help=True)
+app = typer.Typer(
+    help="socle: a reference simulator of the French e-health services socles.", no_args_is_help=True
+)
 console = Console()
 
 
@@ -42,7 +44,10 @@ def _announce(settings: Settings) -> Any:
         table.add_row("INS FHIR / INSi SOAP", f"{base}/ins/fhir  ·  {base}/ins/insi?wsdl")
         table.add_row("DMP FHIR", f"{base}/dmp/fhir")
         table.add_row("MSSanté API", f"{base}/mss/api")
-        table.add_row("MSSanté SMTP / IMAP", f"{settings.host}:{settings.smtp_port} / {settings.host}:{settings.imap_port}")
+        table.add_row(
+            "MSSanté SMTP / IMAP",
+            f"{settings.host}:{settings.smtp_port} / {settings.host}:{settings.imap_port}",
+        )
         table.add_row("traffic", f"{base}/_sim/traffic")
         console.print(table)
         failed = [n for n, a in root.state.runtime.apps.items() if not a.state.readiness.ready]
@@ -59,16 +64,30 @@ def up(
     smtp_port: int = typer.Option(None, envvar="SOCLE_SMTP_PORT", help="MSSanté SMTP port (2525)"),
     imap_port: int = typer.Option(None, envvar="SOCLE_IMAP_PORT", help="MSSanté IMAP port (1143)"),
     data_dir: Path = typer.Option(None, envvar="SOCLE_DATA_DIR", help="where SQLite files live (.socle)"),
-    database_url: str = typer.Option(None, envvar="SOCLE_DATABASE_URL", help="PostgreSQL URL instead of SQLite"),
+    database_url: str = typer.Option(
+        None, envvar="SOCLE_DATABASE_URL", help="PostgreSQL URL instead of SQLite"
+    ),
     public_url: str = typer.Option(None, envvar="SOCLE_PUBLIC_URL", help="base URL in tokens and links"),
     fresh: bool = typer.Option(False, "--fresh", envvar="SOCLE_FRESH", help="start from empty data"),
-    psc_auto_login: bool = typer.Option(False, "--psc-auto-login", envvar="SOCLE_PSC_AUTO_LOGIN",
-                                        help="log in without the login page (login_hint or first professional)"),
+    psc_auto_login: bool = typer.Option(
+        False,
+        "--psc-auto-login",
+        envvar="SOCLE_PSC_AUTO_LOGIN",
+        help="log in without the login page (login_hint or first professional)",
+    ),
 ) -> None:
     """Run the whole stack in one process on one port, with the fixed test data seeded."""
-    settings = _settings(host=host, port=port, smtp_port=smtp_port, imap_port=imap_port, data_dir=data_dir,
-                         database_url=database_url, public_url=public_url, fresh=fresh or None,
-                         psc_auto_login=psc_auto_login or None)
+    settings = _settings(
+        host=host,
+        port=port,
+        smtp_port=smtp_port,
+        imap_port=imap_port,
+        data_dir=data_dir,
+        database_url=database_url,
+        public_url=public_url,
+        fresh=fresh or None,
+        psc_auto_login=psc_auto_login or None,
+    )
     if settings.fresh:
         _wipe(settings)
     root = create_stack(settings, on_ready=_announce(settings))
@@ -85,8 +104,13 @@ def serve(
     if service not in SERVICES:
         raise typer.BadParameter(f"unknown service {service!r}; one of {', '.join(SERVICES)}")
     settings = _settings(port=port, host=host)
-    uvicorn.run(create_service(settings, service), host=settings.host, port=settings.port,
-                log_level=settings.log_level, lifespan="on")
+    uvicorn.run(
+        create_service(settings, service),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        lifespan="on",
+    )
 
 
 @app.command()

@@ -60,8 +60,13 @@ def create_stack(settings: Settings, *, on_ready: Callable[[FastAPI], None] | No
                 on_ready(root)
             yield
 
-    root = FastAPI(title="socle", lifespan=lifespan, docs_url="/_sim/docs", redoc_url=None,
-                   openapi_url="/_sim/openapi.json")
+    root = FastAPI(
+        title="socle",
+        lifespan=lifespan,
+        docs_url="/_sim/docs",
+        redoc_url=None,
+        openapi_url="/_sim/openapi.json",
+    )
     root.state.runtime = runtime
     root.state.settings = settings
     install_error_handlers(root, "json")

@@ -72,15 +72,29 @@ def start_stack(
     port, smtp_port, imap_port = free_port(), free_port(), free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / "socle.log"
-    args = [sys.executable, "-m", "services", "up", "--port", str(port), "--smtp-port", str(smtp_port),
-            "--imap-port", str(imap_port), "--data-dir", str(data_dir), *extra_args]
+    args = [
+        sys.executable,
+        "-m",
+        "services",
+        "up",
+        "--port",
+        str(port),
+        "--smtp-port",
+        str(smtp_port),
+        "--imap-port",
+        str(imap_port),
+        "--data-dir",
+        str(data_dir),
+        *extra_args,
+    ]
     if auto_login:
         args.append("--psc-auto-login")
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("SOCLE_")} | (env or {})
     with log_path.open("wb") as log:
         process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=full_env)
-    stack = RunningStack(f"http://127.0.0.1:{port}", port, smtp_port, imap_port, data_dir, process, log_path,
-                         env=full_env)
+    stack = RunningStack(
+        f"http://127.0.0.1:{port}", port, smtp_port, imap_port, data_dir, process, log_path, env=full_env
+    )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -19,4 +19,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     settings = settings or Settings(service="annuaire")
-    return service_app("annuaire", settings, title="Annuaire Santé (simulated)", error_format="fhir", lifespan=lifespan, runtime=runtime)
+    return service_app(
+        "annuaire",
+        settings,
+        title="Annuaire Santé (simulated)",
+        error_format="fhir",
+        lifespan=lifespan,
+        runtime=runtime,
+    )

@@ -19,4 +19,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     settings = settings or Settings(service="ins")
-    return service_app("ins", settings, title="INS (simulated)", error_format="fhir", lifespan=lifespan, runtime=runtime)
+    return service_app(
+        "ins", settings, title="INS (simulated)", error_format="fhir", lifespan=lifespan, runtime=runtime
+    )

@@ -28,7 +28,9 @@ class SeedPlan:
 Advance = Callable[[int], None]
 
 
-def run_seed(settings: Settings, plan: SeedPlan, hooks: dict[str, ModuleType], *, console: Console) -> dict[str, int]:
+def run_seed(
+    settings: Settings, plan: SeedPlan, hooks: dict[str, ModuleType], *, console: Console
+) -> dict[str, int]:
     counts: dict[str, int] = {}
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console) as progress:

@@ -66,7 +66,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url, schema=schema)
         self.is_sqlite = url.startswith("sqlite")
-        self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
+        self._writer = (
+            self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
+        )
         self.tables: list[Table] = [model.__table__ for model in tables]  # type: ignore[attr-defined]
 
     def create_tables(self) -> None:
@@ -93,15 +95,18 @@ class Database:
 
     async def write(self, work: Callable[[Session], T]) -> T:
         """Run ``work`` in one transaction on a worker thread, so the event loop never waits on the disk."""
+
         def run() -> T:
             with self.transaction() as session:
                 return work(session)
+
         return await to_thread.run_sync(run)
 
     async def read(self, work: Callable[[Session], T]) -> T:
         def run() -> T:
             with self.reader() as session:
                 return work(session)
+
         return await to_thread.run_sync(run)
 
     def dispose(self) -> None:

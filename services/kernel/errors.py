@@ -119,8 +119,17 @@ class OAuthError(SocleError):
 _STATUS_CLASSES: dict[int, type[SocleError]] = {
     cls.status: cls
     for cls in (
-        BadRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed, Conflict, Gone,
-        PreconditionFailed, PayloadTooLarge, Unprocessable, ServiceUnavailable,
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        MethodNotAllowed,
+        Conflict,
+        Gone,
+        PreconditionFailed,
+        PayloadTooLarge,
+        Unprocessable,
+        ServiceUnavailable,
     )
 }
 
@@ -148,14 +157,17 @@ def render_error(error: SocleError, error_format: ErrorFormat) -> Response:
         return JSONResponse(body, status_code=error.status_code, headers=headers)
     if error_format == "fhir":
         return JSONResponse(
-            operation_outcome(error), status_code=error.status_code, headers=headers,
+            operation_outcome(error),
+            status_code=error.status_code,
+            headers=headers,
             media_type="application/fhir+json",
         )
     if error_format == "oauth":
         body = {"error": error.oauth_code, "error_description": error.message}
         return JSONResponse(body, status_code=error.status_code, headers=headers)
-    return JSONResponse({"error": error.code, "message": error.message}, status_code=error.status_code,
-                        headers=headers)
+    return JSONResponse(
+        {"error": error.code, "message": error.message}, status_code=error.status_code, headers=headers
+    )
 
 
 FormatChooser = Callable[[str], ErrorFormat]
@@ -184,7 +196,7 @@ def install_error_handlers(app: FastAPI, chooser: FormatChooser | ErrorFormat) -
     app.state.error_format = chooser if callable(chooser) else (lambda _path, fmt=chooser: fmt)
 
     def path_of(request: Request) -> str:
-        return request.scope.get("path", "")[len(request.scope.get("root_path", "")):]
+        return request.scope.get("path", "")[len(request.scope.get("root_path", "")) :]
 
     async def on_socle_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, SocleError)
@@ -202,7 +214,9 @@ def install_error_handlers(app: FastAPI, chooser: FormatChooser | ErrorFormat) -
     async def on_validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         message, expressions = _describe_validation(exc)
-        return render_error(BadRequest(message, expression=expressions), error_format_of(app, path_of(request)))
+        return render_error(
+            BadRequest(message, expression=expressions), error_format_of(app, path_of(request))
+        )
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         error = SocleError(f"internal error: {type(exc).__name__}")

@@ -60,12 +60,18 @@ def parse_resource(data: dict[str, Any] | bytes | str, expected: str | None = No
     if isinstance(data, (bytes, str)):
         data = loads_json(data)
     if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
-        raise BadRequest("the body is not a FHIR resource (no resourceType)", expression=["resourceType"],
-                         fhir_code="structure")
+        raise BadRequest(
+            "the body is not a FHIR resource (no resourceType)",
+            expression=["resourceType"],
+            fhir_code="structure",
+        )
     resource_type = data["resourceType"]
     if expected and resource_type != expected:
-        raise BadRequest(f"expected a {expected}, got a {resource_type}", expression=["resourceType"],
-                         fhir_code="structure")
+        raise BadRequest(
+            f"expected a {expected}, got a {resource_type}",
+            expression=["resourceType"],
+            fhir_code="structure",
+        )
     cls = resource_class(resource_type)
     try:
         return cls.model_validate(data)
@@ -87,8 +93,11 @@ async def read_json(request: Request) -> Any:
     """The request body as JSON; 400 with a clear message when it is not."""
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if content_type and content_type not in ACCEPTED_CONTENT_TYPES:
-        raise BadRequest(f"unsupported content type {content_type!r}: send application/fhir+json",
-                         fhir_code="not-supported", status=415)
+        raise BadRequest(
+            f"unsupported content type {content_type!r}: send application/fhir+json",
+            fhir_code="not-supported",
+            status=415,
+        )
     return loads_json(await request.body())
 
 
@@ -124,9 +133,13 @@ def searchset(
         links.append(link("next", offset + count))
     if offset > 0:
         links.append(link("previous", max(0, offset - count)))
-    entries = [{"fullUrl": _full_url(base_url, r), "resource": r, "search": {"mode": "match"}} for r in resources]
-    entries += [{"fullUrl": _full_url(base_url, r), "resource": r, "search": {"mode": "include"}}
-                for r in included or []]
+    entries = [
+        {"fullUrl": _full_url(base_url, r), "resource": r, "search": {"mode": "match"}} for r in resources
+    ]
+    entries += [
+        {"fullUrl": _full_url(base_url, r), "resource": r, "search": {"mode": "include"}}
+        for r in included or []
+    ]
     bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset", "timestamp": now_instant()}
     if total is not None:
         bundle["total"] = total
@@ -166,10 +179,16 @@ def capability_statement(
     rest: dict[str, Any] = {"mode": "server", "resource": resources}
     if security_service:
         rest["security"] = {
-            "service": [{"coding": [{
-                "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
-                "code": security_service,
-            }]}],
+            "service": [
+                {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                            "code": security_service,
+                        }
+                    ]
+                }
+            ],
             "description": "Bearer access token issued by Pro Santé Connect",
         }
     if operations:

@@ -18,15 +18,27 @@ from .settings import Settings
 from .traits import first_first_name
 
 PROFESSIONS = {
-    "10": "Médecin", "21": "Pharmacien", "40": "Chirurgien-Dentiste", "50": "Sage-Femme", "60": "Infirmier",
-    "70": "Masseur-Kinésithérapeute", "80": "Pédicure-Podologue", "91": "Orthophoniste",
+    "10": "Médecin",
+    "21": "Pharmacien",
+    "40": "Chirurgien-Dentiste",
+    "50": "Sage-Femme",
+    "60": "Infirmier",
+    "70": "Masseur-Kinésithérapeute",
+    "80": "Pédicure-Podologue",
+    "91": "Orthophoniste",
 }
 EXPERTISES = {
-    "SM54": "Médecine générale", "SM04": "Cardiologie et maladies vasculaires", "SM40": "Pédiatrie",
-    "SM42": "Psychiatrie", "SM44": "Radio-diagnostic", "SCD01": "Orthopédie dento-faciale",
+    "SM54": "Médecine générale",
+    "SM04": "Cardiologie et maladies vasculaires",
+    "SM40": "Pédiatrie",
+    "SM42": "Psychiatrie",
+    "SM44": "Radio-diagnostic",
+    "SCD01": "Orthopédie dento-faciale",
 }
 SECTORS = {
-    "SA07": "Cabinet individuel", "SA01": "Etablissement public de santé", "SA25": "Laboratoire de biologie médicale",
+    "SA07": "Cabinet individuel",
+    "SA01": "Etablissement public de santé",
+    "SA25": "Laboratoire de biologie médicale",
     "SA33": "Pharmacie d'officine",
 }
 PSC_USER_STORAGE = "f:550dc1c8-d97b-4b1e-ac8c-8eb4471cf9dd"
@@ -164,7 +176,9 @@ class Fixtures:
         data.pop("extra")
         data["anchors"] = {
             "first_professional": self.professionals[0].idnat,
-            "reference_patient": next(p.ins for p in self.patients if p.birth_name == "ADRTROIS" and p.sex == "F"),
+            "reference_patient": next(
+                p.ins for p in self.patients if p.birth_name == "ADRTROIS" and p.sex == "F"
+            ),
         }
         return data
 
@@ -179,11 +193,23 @@ def _organisation(raw: dict[str, Any], domain: str) -> Organisation:
     siren = with_luhn(raw["siren_base"])
     siret = with_luhn(siren + raw["siret_tail"]) if "siret_tail" in raw else ""
     rpps_rang = raw.get("rpps_rang", "")
-    technical_id = f"R{rpps_rang}" if rpps_rang else (f"F{finess}" if raw["kind"] != "legal-entity" else finess)
+    technical_id = (
+        f"R{rpps_rang}" if rpps_rang else (f"F{finess}" if raw["kind"] != "legal-entity" else finess)
+    )
     return Organisation(
-        key=raw["key"], kind=raw["kind"], name=raw["name"], sector=raw["sector"], technical_id=technical_id,
-        finess=finess, finess_legal="", siren=siren, siret=siret, rpps_rang=rpps_rang,
-        address=Address(**raw["address"]), mailbox=f"{raw['mailbox']}@{domain}", part_of=raw.get("part_of"),
+        key=raw["key"],
+        kind=raw["kind"],
+        name=raw["name"],
+        sector=raw["sector"],
+        technical_id=technical_id,
+        finess=finess,
+        finess_legal="",
+        siren=siren,
+        siret=siret,
+        rpps_rang=rpps_rang,
+        address=Address(**raw["address"]),
+        mailbox=f"{raw['mailbox']}@{domain}",
+        part_of=raw.get("part_of"),
     )
 
 
@@ -195,17 +221,30 @@ def _professional(raw: dict[str, Any], organisations: dict[str, Organisation], d
     rpps = with_luhn(raw["rpps_base"])
     activities = tuple(
         Activity(
-            organisation=a["at"], mode=a["mode"], sector=organisations[a["at"]].sector, role=a.get("role", ""),
+            organisation=a["at"],
+            mode=a["mode"],
+            sector=organisations[a["at"]].sector,
+            role=a.get("role", ""),
             pharmacist_section=raw.get("section", ""),
         )
         for a in raw["activities"]
     )
     return Professional(
-        idnat=idnat_from_rpps(rpps), rpps=rpps, civility=raw["civility"], title=raw["title"],
-        family_name=raw["family"], given_name=raw["given"], profession=raw["profession"],
-        profession_label=PROFESSIONS[raw["profession"]], category="C", expertise=raw.get("expertise", ""),
-        expertise_label=EXPERTISES.get(raw.get("expertise", ""), ""), activities=activities,
-        mailbox=f"{_mailbox_name(raw['given'], raw['family'])}@{domain}", cps=raw["cps"], ecps=raw["ecps"],
+        idnat=idnat_from_rpps(rpps),
+        rpps=rpps,
+        civility=raw["civility"],
+        title=raw["title"],
+        family_name=raw["family"],
+        given_name=raw["given"],
+        profession=raw["profession"],
+        profession_label=PROFESSIONS[raw["profession"]],
+        category="C",
+        expertise=raw.get("expertise", ""),
+        expertise_label=EXPERTISES.get(raw.get("expertise", ""), ""),
+        activities=activities,
+        mailbox=f"{_mailbox_name(raw['given'], raw['family'])}@{domain}",
+        cps=raw["cps"],
+        ecps=raw["ecps"],
     )
 
 
@@ -218,11 +257,19 @@ def _synthetic_nir(raw: dict[str, str]) -> str:
 def _patient(raw: dict[str, Any], professionals: list[Professional], patient_domain: str) -> Patient:
     if "insi" in raw:
         name, first_names = raw["insi"].split("/")
-        source = next(i for i in _data("insi-test-identities.json")["identities"]
-                      if i["NomNaissance"] == name and i.get("ListePrenom") == first_names)
+        source = next(
+            i
+            for i in _data("insi-test-identities.json")["identities"]
+            if i["NomNaissance"] == name and i.get("ListePrenom") == first_names
+        )
         nir, key, oid = source["NumIdentifiant"], source["Cle"], source["OID"]
-        traits = {"birth_name": name, "first_names": first_names, "sex": source["Sexe"],
-                  "birth_date": source["DateNaissance"], "birth_place": source["LieuNaissance"]}
+        traits = {
+            "birth_name": name,
+            "first_names": first_names,
+            "sex": source["Sexe"],
+            "birth_date": source["DateNaissance"],
+            "birth_place": source["LieuNaissance"],
+        }
         history = tuple(source.get("INSHISTO", ()))
         expected = source["expected"]
     else:
@@ -233,11 +280,20 @@ def _patient(raw: dict[str, Any], professionals: list[Professional], patient_dom
         history, expected = (), "synthetic socle identity"
     mt = raw.get("medecin_traitant")
     return Patient(
-        ins=nir + key, nir=nir, key=key, oid=oid, first_name=first_first_name(traits["first_names"]), **traits,
-        identity_status=raw["status"], dmp=raw["dmp"], opposition=raw.get("opposition", False),
+        ins=nir + key,
+        nir=nir,
+        key=key,
+        oid=oid,
+        first_name=first_first_name(traits["first_names"]),
+        **traits,
+        identity_status=raw["status"],
+        dmp=raw["dmp"],
+        opposition=raw.get("opposition", False),
         medecin_traitant=professionals[mt].idnat if mt is not None else None,
-        blocked=tuple(professionals[i].idnat for i in raw.get("blocked", ())), history=history,
-        mailbox=f"{nir + key}@{patient_domain}", insi_expected=expected,
+        blocked=tuple(professionals[i].idnat for i in raw.get("blocked", ())),
+        history=history,
+        mailbox=f"{nir + key}@{patient_domain}",
+        insi_expected=expected,
     )
 
 
@@ -246,22 +302,38 @@ def build_fixtures(settings: Settings) -> Fixtures:
     domain = settings.mss_domain
     organisations = [_organisation(o, domain) for o in raw["organisations"]]
     legal = {o.key: o for o in organisations if o.kind == "legal-entity"}
-    organisations = [replace(o, finess_legal=legal[o.part_of].finess) if o.part_of else o for o in organisations]
+    organisations = [
+        replace(o, finess_legal=legal[o.part_of].finess) if o.part_of else o for o in organisations
+    ]
     by_key = {o.key: o for o in organisations}
     professionals = [_professional(p, by_key, domain) for p in raw["professionals"]]
     patients = [_patient(p, professionals, settings.mss_patient_domain) for p in raw["patients"]]
     probes = tuple(
-        InsiProbe(i["NomNaissance"], tuple(i.get("query_firstnames") or [i["ListePrenom"]]), i["Sexe"],
-                  i["DateNaissance"], i["expected"])
-        for i in _data("insi-test-identities.json")["identities"] if "NumIdentifiant" not in i
+        InsiProbe(
+            i["NomNaissance"],
+            tuple(i.get("query_firstnames") or [i["ListePrenom"]]),
+            i["Sexe"],
+            i["DateNaissance"],
+            i["expected"],
+        )
+        for i in _data("insi-test-identities.json")["identities"]
+        if "NumIdentifiant" not in i
     )
     root = settings.root_url
     demo = Client(
-        client_id=DEMO_CLIENT_ID, client_secret="socle-demo-secret",
-        redirect_uris=(f"{root}/callback",), post_logout_redirect_uris=(f"{root}/",),
+        client_id=DEMO_CLIENT_ID,
+        client_secret="socle-demo-secret",
+        redirect_uris=(f"{root}/callback",),
+        post_logout_redirect_uris=(f"{root}/",),
         token_endpoint_auth_method="client_secret_basic",
         grant_types=("authorization_code", "refresh_token", "urn:openid:params:grant-type:ciba"),
     )
-    return Fixtures(tuple(organisations), tuple(professionals), tuple(patients), (demo,), probes,
-                    domain, settings.mss_patient_domain)
-
+    return Fixtures(
+        tuple(organisations),
+        tuple(professionals),
+        tuple(patients),
+        (demo,),
+        probes,
+        domain,
+        settings.mss_patient_domain,
+    )

@@ -11,12 +11,36 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 MASK = "***"
-SECRET_KEYS = frozenset({
-    "access_token", "refresh_token", "id_token", "id_token_hint", "token", "code", "code_verifier",
-    "client_secret", "client_assertion", "assertion", "password", "logout_token", "secret",
-    "registration_access_token", "device_code", "auth_req_id", "private_key", "d", "p", "q", "dp", "dq", "qi",
-})
-SECRET_HEADERS = frozenset({"cookie", "set-cookie", "esante-api-key", "x-api-key", "proxy-authorization"})
+SECRET_KEYS = frozenset(
+    {
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "id_token_hint",
+        "token",
+        "code",
+        "code_verifier",
+        "client_secret",
+        "client_assertion",
+        "assertion",
+        "password",
+        "logout_token",
+        "secret",
+        "registration_access_token",
+        "device_code",
+        "auth_req_id",
+        "private_key",
+        "d",
+        "p",
+        "q",
+        "dp",
+        "dq",
+        "qi",
+    }
+)
+SECRET_HEADERS = frozenset(
+    {"cookie", "set-cookie", "esante-api-key", "x-api-key", "proxy-authorization", "x-socle-internal"}
+)
 
 
 def mask_headers(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -35,7 +59,9 @@ def mask_headers(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
 
 def _mask_json(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: (MASK if k in SECRET_KEYS and isinstance(v, str) else _mask_json(v)) for k, v in value.items()}
+        return {
+            k: (MASK if k in SECRET_KEYS and isinstance(v, str) else _mask_json(v)) for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_mask_json(item) for item in value]
     return value
@@ -62,7 +88,12 @@ def mask_body(body: bytes, content_type: str, *, limit: int, truncated: bool) ->
                 return json.dumps(_mask_json(json.loads(body)), ensure_ascii=False)
             except ValueError:
                 pass
-    textual = kind.startswith("text/") or "json" in kind or "xml" in kind or kind in ("", "application/x-www-form-urlencoded")
+    textual = (
+        kind.startswith("text/")
+        or "json" in kind
+        or "xml" in kind
+        or kind in ("", "application/x-www-form-urlencoded")
+    )
     if not textual:
         return f"<{len(body)}{'+' if truncated else ''} bytes of {kind}>"
     return body[:limit].decode("utf-8", "replace") + suffix

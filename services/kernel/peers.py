@@ -13,13 +13,15 @@ from .errors import ServiceUnavailable
 from .settings import SERVICE_PREFIXES, Settings
 from .traffic import CALLER_HEADER
 
+INTERNAL_HEADER = "x-socle-internal"
 IN_PROCESS_HOST = "http://socle.internal"
 PEER_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 
 
 class Peers:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, internal_token: str) -> None:
         self.settings = settings
+        self.internal_token = internal_token
         self.transport: httpx.AsyncBaseTransport | None = None
         self._clients: dict[str, httpx.AsyncClient] = {}
 
@@ -41,8 +43,10 @@ class Peers:
             base_url = self.base_url(name)
             transport = None if self.settings.peer_url(name) else self.transport
             self._clients[name] = httpx.AsyncClient(
-                base_url=base_url, transport=transport, timeout=PEER_TIMEOUT,
-                headers={CALLER_HEADER: self.settings.service},
+                base_url=base_url,
+                transport=transport,
+                timeout=PEER_TIMEOUT,
+                headers={CALLER_HEADER: self.settings.service, INTERNAL_HEADER: self.internal_token},
             )
         return self._clients[name]
 

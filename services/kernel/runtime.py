@@ -6,6 +6,7 @@ service app registers itself here so that ``/_sim`` can report its readiness and
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -43,7 +44,9 @@ class Readiness:
     def as_json(self) -> dict[str, Any]:
         return {
             "status": "ready" if self.ready else "starting",
-            "components": {name: {k: v for k, v in vars(c).items() if v} for name, c in self.components.items()},
+            "components": {
+                name: {k: v for k, v in vars(c).items() if v} for name, c in self.components.items()
+            },
         }
 
 
@@ -61,6 +64,7 @@ class Runtime:
             flush_seconds=settings.traffic_flush_seconds,
         )
         self._fixtures: Fixtures | None = None
+        self.internal_token = settings.internal_token or secrets.token_urlsafe(32)
 
     def register(self, name: str, app: FastAPI) -> None:
         self.apps[name] = app
@@ -80,4 +84,3 @@ class Runtime:
         finally:
             await self.recorder.stop()
             self.recorder.database.dispose()
-

@@ -53,12 +53,14 @@ def service_app(
             app.state.readiness.set("app", "ready", url=settings.base_url)
             yield
 
-    app = FastAPI(title=title, lifespan=wrapped, docs_url="/_docs", redoc_url=None, openapi_url="/_openapi.json")
+    app = FastAPI(
+        title=title, lifespan=wrapped, docs_url="/_docs", redoc_url=None, openapi_url="/_openapi.json"
+    )
     app.state.name = name
     app.state.settings = settings
     app.state.runtime = runtime
     app.state.readiness = Readiness()
-    app.state.peers = Peers(settings)
+    app.state.peers = Peers(settings, runtime.internal_token)
     app.state.reset = None
     install_error_handlers(app, error_format)
     app.add_middleware(FaultMiddleware, service=name, book=runtime.faults, owner=app)

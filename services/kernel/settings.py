@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     dmp_url: str | None = None
     mssante_url: str | None = None
 
+    internal_token: str | None = None
+    """Shared secret services present to each other (``X-Socle-Internal``); one is made per process if unset."""
+
     annuaire_api_keys: Annotated[list[str], NoDecode] = []
     mss_domain: str = "socle.mssante.fr"
     mss_patient_domain: str = "patient.mssante.fr"

@@ -65,12 +65,21 @@ def sim_router(runtime: Runtime) -> APIRouter:
         bodies: bool = True,
     ) -> dict[str, Any]:
         filters = {
-            "service": service, "method": method.upper() if method else None, "path": path, "status": status,
-            "client_id": client_id, "idnat": idnat, "patient": patient, "run": run, "caller": caller,
-            "since_id": since_id, "since": since,
+            "service": service,
+            "method": method.upper() if method else None,
+            "path": path,
+            "status": status,
+            "client_id": client_id,
+            "idnat": idnat,
+            "patient": patient,
+            "run": run,
+            "caller": caller,
+            "since_id": since_id,
+            "since": since,
         }
-        total, rows = await runtime.recorder.query(filters, limit=limit, offset=offset,
-                                                   newest_first=order == "desc")
+        total, rows = await runtime.recorder.query(
+            filters, limit=limit, offset=offset, newest_first=order == "desc"
+        )
         return {"total": total, "exchanges": [exchange_json(row, bodies=bodies) for row in rows]}
 
     @router.get("/traffic/{exchange_id}")

@@ -18,8 +18,28 @@ from .traits import fold
 
 TEST_NIR_OID = "1.2.250.1.213.1.4.10"
 _POOL = 3000
-_BIRTH_PLACES = ["63113", "75056", "69123", "13055", "31555", "33063", "59350", "67482", "2A004", "2B033",
-                 "44109", "35238", "34172", "06088", "76540", "38185", "21231", "51454", "87085", "29019"]
+_BIRTH_PLACES = [
+    "63113",
+    "75056",
+    "69123",
+    "13055",
+    "31555",
+    "33063",
+    "59350",
+    "67482",
+    "2A004",
+    "2B033",
+    "44109",
+    "35238",
+    "34172",
+    "06088",
+    "76540",
+    "38185",
+    "21231",
+    "51454",
+    "87085",
+    "29019",
+]
 
 
 @dataclass(frozen=True)
@@ -80,8 +100,13 @@ def people(count: int, *, seed: int = 0, start: int = 0) -> Iterator[SyntheticPe
         nir = f"{'1' if sex == 'M' else '2'}{born.year % 100:02d}{born.month:02d}{place}{order:03d}"
         first = [rng.choice(names) for _ in range(1 + (rng.random() < 0.4))]
         yield SyntheticPerson(
-            ins=nir + nir_key(nir), oid=TEST_NIR_OID, birth_name=rng.choice(pools.family),
-            first_names=" ".join(dict.fromkeys(first)), sex=sex, birth_date=born.isoformat(), birth_place=place,
+            ins=nir + nir_key(nir),
+            oid=TEST_NIR_OID,
+            birth_name=rng.choice(pools.family),
+            first_names=" ".join(dict.fromkeys(first)),
+            sex=sex,
+            birth_date=born.isoformat(),
+            birth_place=place,
         )
 
 
@@ -94,6 +119,9 @@ def professionals(count: int, *, seed: int = 0) -> Iterator[SyntheticProfessiona
         rpps = with_luhn(f"2{index:09d}")
         sex_pool = pools.male if rng.random() < 0.5 else pools.female
         yield SyntheticProfessional(
-            idnat=idnat_from_rpps(rpps), rpps=rpps, family_name=rng.choice(pools.family),
-            given_name=rng.choice(sex_pool), profession=rng.choice(codes),
+            idnat=idnat_from_rpps(rpps),
+            rpps=rpps,
+            family_name=rng.choice(pools.family),
+            given_name=rng.choice(sex_pool),
+            profession=rng.choice(codes),
         )

@@ -9,6 +9,7 @@ Real PSC access tokens carry no ``aud`` (psc.md §3.2), so none is required.
 
 from __future__ import annotations
 
+import hmac
 import time
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -19,8 +20,9 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from .errors import ServiceUnavailable, Unauthorized
+from .peers import INTERNAL_HEADER
 from .settings import PSC_REALM_PATH
-from .traffic import annotate
+from .traffic import CALLER_HEADER, annotate
 
 CERTS_PATH = PSC_REALM_PATH + "/protocol/openid-connect/certs"
 USERINFO_PATH = PSC_REALM_PATH + "/protocol/openid-connect/userinfo"
@@ -54,7 +56,9 @@ def _challenge(error: str | None = None, description: str = "") -> dict[str, str
 
 
 def invalid_token(description: str) -> Unauthorized:
-    return Unauthorized(f"invalid access token: {description}", headers=_challenge("invalid_token", description))
+    return Unauthorized(
+        f"invalid access token: {description}", headers=_challenge("invalid_token", description)
+    )
 
 
 class PscTokenVerifier:
@@ -133,13 +137,22 @@ class PscTokenVerifier:
         )
 
 
+@dataclass(frozen=True)
+class ServiceCaller:
+    """Another socle service, calling with the stack's internal secret (e.g. DMP asking INS)."""
+
+    service: str
+
+
 def bearer_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if not header:
         raise Unauthorized("a Pro Santé Connect access token is required", headers=_challenge())
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("use the Bearer scheme", headers=_challenge("invalid_request", "Bearer token expected"))
+        raise Unauthorized(
+            "use the Bearer scheme", headers=_challenge("invalid_request", "Bearer token expected")
+        )
     return token.strip()
 
 
@@ -154,4 +167,16 @@ async def require_professional(request: Request) -> Caller:
     return caller
 
 
+async def require_professional_or_service(request: Request) -> Caller | ServiceCaller:
+    """A professional's token, or a peer service presenting the internal secret (compared in constant time)."""
+    presented = request.headers.get(INTERNAL_HEADER)
+    expected = request.app.state.runtime.internal_token
+    if presented is not None and hmac.compare_digest(presented.encode(), expected.encode()):
+        caller = request.headers.get(CALLER_HEADER, "socle")
+        annotate(request, client_id=f"socle:{caller}")
+        return ServiceCaller(caller)
+    return await require_professional(request)
+
+
 CurrentProfessional = Annotated[Caller, Depends(require_professional)]
+CurrentCaller = Annotated[Caller | ServiceCaller, Depends(require_professional_or_service)]

@@ -103,8 +103,9 @@ class TrafficRecorder:
             self._pending = []
         await self.database.write(lambda session: session.execute(Exchange.__table__.delete()))  # type: ignore[attr-defined]
 
-    async def query(self, filters: dict[str, Any], *, limit: int = 100, offset: int = 0,
-                    newest_first: bool = False) -> tuple[int, Sequence[Exchange]]:
+    async def query(
+        self, filters: dict[str, Any], *, limit: int = 100, offset: int = 0, newest_first: bool = False
+    ) -> tuple[int, Sequence[Exchange]]:
         await self.flush()
 
         def run(session: Any) -> tuple[int, Sequence[Exchange]]:
@@ -175,8 +176,9 @@ class TrafficMiddleware:
         finally:
             self._record(scope, started, b"".join(request_chunks), request_size, response)
 
-    def _record(self, scope: Scope, started: float, request_body: bytes, request_size: int,
-                response: dict[str, Any]) -> None:
+    def _record(
+        self, scope: Scope, started: float, request_body: bytes, request_size: int, response: dict[str, Any]
+    ) -> None:
         limit = self.recorder.body_limit
         request_headers = mask_headers(scope.get("headers", []))
         response_headers = mask_headers(response["headers"])
@@ -195,11 +197,19 @@ class TrafficMiddleware:
             run=notes.pop("run", None) or request_headers.get(RUN_HEADER),
             caller=request_headers.get(CALLER_HEADER),
             request_headers=request_headers,
-            request_body=mask_body(request_body, request_headers.get("content-type", ""), limit=limit,
-                                   truncated=request_size > limit),
+            request_body=mask_body(
+                request_body,
+                request_headers.get("content-type", ""),
+                limit=limit,
+                truncated=request_size > limit,
+            ),
             response_headers=response_headers,
-            response_body=mask_body(b"".join(response["chunks"]), response_headers.get("content-type", ""),
-                                    limit=limit, truncated=response["size"] > limit),
+            response_body=mask_body(
+                b"".join(response["chunks"]),
+                response_headers.get("content-type", ""),
+                limit=limit,
+                truncated=response["size"] > limit,
+            ),
             notes={key: value for key, value in notes.items() if _is_plain(value)},
         )
         self.recorder.add(exchange)
@@ -213,4 +223,4 @@ def relative_path(scope: Scope) -> str:
     """The path inside the service, whichever way the server or the mount filled ``path``/``root_path``."""
     path: str = scope["path"]
     root: str = scope.get("root_path", "")
-    return path[len(root):] if root and path.startswith(root) else path
+    return path[len(root) :] if root and path.startswith(root) else path

@@ -19,4 +19,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     settings = settings or Settings(service="mssante")
-    return service_app("mssante", settings, title="MSSanté (simulated)", error_format="json", lifespan=lifespan, runtime=runtime)
+    return service_app(
+        "mssante",
+        settings,
+        title="MSSanté (simulated)",
+        error_format="json",
+        lifespan=lifespan,
+        runtime=runtime,
+    )

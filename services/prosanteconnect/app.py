@@ -19,4 +19,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     settings = settings or Settings(service="prosanteconnect")
-    return service_app("prosanteconnect", settings, title="Pro Santé Connect (simulated)", error_format="oauth", lifespan=lifespan, runtime=runtime)
+    return service_app(
+        "prosanteconnect",
+        settings,
+        title="Pro Santé Connect (simulated)",
+        error_format="oauth",
+        lifespan=lifespan,
+        runtime=runtime,
+    )
