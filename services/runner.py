@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from starlette.routing import Mount
 
 from services.kernel.errors import install_error_handlers
+from services.kernel.limits import BodyLimitMiddleware
 from services.kernel.runtime import Runtime
 from services.kernel.settings import SERVICE_PREFIXES, Settings
 from services.kernel.sim import sim_router
@@ -70,6 +71,7 @@ def create_stack(settings: Settings, *, on_ready: Callable[[FastAPI], None] | No
     root.state.runtime = runtime
     root.state.settings = settings
     install_error_handlers(root, "json")
+    root.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, owner=root)
     root.include_router(sim_router(runtime))
     for name, app in apps.items():
         root.router.routes.append(Mount(SERVICE_PREFIXES[name], app=app, name=name))

@@ -1,0 +1,42 @@
+"""Recorded traffic never holds a usable secret, yet still shows which secrets were sent."""
+
+from __future__ import annotations
+
+import json
+
+from services.kernel.masking import MASK, mask_body, mask_headers, mask_query
+
+
+def test_authorization_keeps_its_scheme_only() -> None:
+    headers = mask_headers(
+        [(b"Authorization", b"Bearer eyJabc.def.ghi"), (b"ESANTE-API-KEY", b"k"), (b"Accept", b"*/*")]
+    )
+    assert headers == {"authorization": f"Bearer {MASK}", "esante-api-key": MASK, "accept": "*/*"}
+
+
+def test_form_and_query_secrets_are_masked_with_keys_kept() -> None:
+    body = b"grant_type=authorization_code&code=abc&code_verifier=xyz&client_secret=s&redirect_uri=http%3A%2F%2Fx"
+    masked = mask_body(body, "application/x-www-form-urlencoded", limit=1000, truncated=False)
+    assert masked is not None
+    assert (
+        "code=%2A%2A%2A" in masked
+        and "code_verifier=%2A%2A%2A" in masked
+        and "client_secret=%2A%2A%2A" in masked
+    )
+    assert "grant_type=authorization_code" in masked and "abc" not in masked
+    assert mask_query("state=s1&id_token_hint=tok") == "state=s1&id_token_hint=%2A%2A%2A"
+
+
+def test_json_secrets_are_masked_at_any_depth() -> None:
+    body = json.dumps({"access_token": "a", "nested": [{"refresh_token": "r", "scope": "openid"}]}).encode()
+    masked = json.loads(mask_body(body, "application/json", limit=1000, truncated=False) or "")
+    assert masked == {"access_token": MASK, "nested": [{"refresh_token": MASK, "scope": "openid"}]}
+
+
+def test_large_and_binary_bodies_are_summarised() -> None:
+    assert mask_body(b"x" * 10, "text/plain", limit=4, truncated=True) == "xxxx …[truncated]"
+    assert (
+        mask_body(b"\x00\x01", "application/pdf", limit=100, truncated=False)
+        == "<2 bytes of application/pdf>"
+    )
+    assert mask_body(b"", "text/plain", limit=4, truncated=False) is None

@@ -1,0 +1,59 @@
+"""Readiness is honest: a service whose start-up failed keeps the stack at 503 and says why."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI, Request
+from fastapi.testclient import TestClient
+
+from services.kernel.service import service_app
+from services.kernel.settings import Settings
+
+
+@asynccontextmanager
+async def broken(_: FastAPI) -> AsyncIterator[None]:
+    raise RuntimeError("database unreachable")
+    yield
+
+
+def test_a_failed_start_is_reported_with_its_reason(tmp_path: Path) -> None:
+    app = service_app(
+        "dmp", Settings(service="dmp", data_dir=tmp_path), title="t", error_format="fhir", lifespan=broken
+    )
+    with pytest.raises(RuntimeError), TestClient(app):
+        pass
+    assert app.state.readiness.components["app"].status == "failed"
+    assert "database unreachable" in app.state.readiness.components["app"].detail
+
+
+def test_a_standalone_service_is_ready_after_its_lifespan(tmp_path: Path) -> None:
+    app = service_app("ins", Settings(service="ins", data_dir=tmp_path), title="t", error_format="fhir")
+    assert not app.state.readiness.ready
+    with TestClient(app) as client:
+        health = client.get("/_sim/health")
+        assert health.status_code == 200
+        assert health.json()["services"]["ins"]["status"] == "ready"
+
+
+def test_a_streamed_body_over_the_limit_is_cut_off_while_read(tmp_path: Path) -> None:
+    app = service_app(
+        "dmp", Settings(service="dmp", data_dir=tmp_path), title="t", error_format="fhir", max_body_bytes=1024
+    )
+
+    @app.post("/echo")
+    async def echo(request: Request) -> dict[str, int]:
+        return {"size": len(await request.body())}
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(4):
+            yield b"x" * 512
+
+    with TestClient(app) as client:
+        assert client.post("/echo", content=b"x" * 1000).json() == {"size": 1000}
+        response = client.post("/echo", content=chunks())
+        assert response.status_code == 413
+        assert response.json()["issue"][0]["code"] == "too-long"
