@@ -1,0 +1,94 @@
+"""Start-up time and idle memory of ``socle up`` against a bare uvicorn app started the same way."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.support import free_port
+
+BARE_APP = "bench.bare:app"
+RUNS = 5
+
+
+def _time_to_ready(args: list[str], url: str) -> tuple[float, int]:
+    """Seconds from process start to the first 200 on ``url``, and the resident size (KiB) once idle."""
+    started = time.perf_counter()
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            try:
+                if httpx.get(url, timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None:
+                raise RuntimeError(f"{args} exited with {process.returncode}")
+            time.sleep(0.005)
+        elapsed = time.perf_counter() - started
+        time.sleep(1.0)
+        rss = _rss_kib(process.pid)
+        return elapsed, rss
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def _rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def run() -> list[dict[str, object]]:
+    socle_times, socle_rss, bare_times, bare_rss = [], [], [], []
+    for _ in range(RUNS):
+        with tempfile.TemporaryDirectory() as data:
+            port = free_port()
+            args = [
+                sys.executable,
+                "-m",
+                "services",
+                "up",
+                "--port",
+                str(port),
+                "--data-dir",
+                data,
+                "--smtp-port",
+                str(free_port()),
+                "--imap-port",
+                str(free_port()),
+            ]
+            seconds, rss = _time_to_ready(args, f"http://127.0.0.1:{port}/_sim/health")
+            socle_times.append(seconds)
+            socle_rss.append(rss)
+        port = free_port()
+        args = [sys.executable, "-m", "uvicorn", BARE_APP, "--port", str(port), "--log-level", "warning"]
+        seconds, rss = _time_to_ready(args, f"http://127.0.0.1:{port}/")
+        bare_times.append(seconds)
+        bare_rss.append(rss)
+    socle_s, bare_s = statistics.median(socle_times), statistics.median(bare_times)
+    socle_mb, bare_mb = statistics.median(socle_rss) / 1024, statistics.median(bare_rss) / 1024
+    return [
+        {
+            "figure": "start to healthy (s, median of 5, seeded)",
+            "value": round(socle_s, 3),
+            "baseline": f"bare uvicorn app {bare_s:.3f}",
+            "ratio": round(socle_s / bare_s, 2),
+            "goal": "< 1 s",
+        },
+        {
+            "figure": "idle resident memory (MB)",
+            "value": round(socle_mb, 1),
+            "baseline": f"bare uvicorn app {bare_mb:.1f}",
+            "ratio": round(socle_mb / bare_mb, 2),
+            "goal": "< 200 MB",
+        },
+    ]
