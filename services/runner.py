@@ -37,7 +37,9 @@ def service_factory(name: str) -> AppFactory:
 
 
 def service_settings(settings: Settings, name: str, *, mounted: bool = True) -> Settings:
-    return settings.model_copy(update={"service": name, "mount": SERVICE_PREFIXES[name] if mounted else ""})
+    return settings.model_copy(
+        update={"service": name, "mount": SERVICE_PREFIXES[name] if mounted else settings.mount}
+    )
 
 
 def create_stack(settings: Settings, *, on_ready: Callable[[FastAPI], None] | None = None) -> FastAPI:
