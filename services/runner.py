@@ -28,6 +28,9 @@ log = logging.getLogger("socle")
 SERVICES = tuple(SERVICE_PREFIXES)
 """Start order: PSC first (every other service checks its tokens), then the directory and INS."""
 
+CONSOLE = "console"
+"""The web console, mounted at ``/`` after every service; it reaches them over HTTP like any client."""
+
 AppFactory = Callable[[Settings | None, Runtime | None], FastAPI]
 
 
@@ -46,6 +49,7 @@ def create_stack(settings: Settings, *, on_ready: Callable[[FastAPI], None] | No
     """The root app of ``socle up``; ``on_ready`` runs once every service has started."""
     runtime = Runtime(settings)
     apps = {name: service_factory(name)(service_settings(settings, name), runtime) for name in SERVICES}
+    console = service_factory(CONSOLE)(settings.model_copy(update={"service": CONSOLE, "mount": ""}), runtime)
 
     @asynccontextmanager
     async def lifespan(root: FastAPI) -> AsyncIterator[None]:
@@ -59,6 +63,11 @@ def create_stack(settings: Settings, *, on_ready: Callable[[FastAPI], None] | No
                     await stack.enter_async_context(app.router.lifespan_context(app))
                 except Exception:
                     log.exception("service %s failed to start", name)
+            console.state.gateway.attach(transport)
+            try:
+                await stack.enter_async_context(console.router.lifespan_context(console))
+            except Exception:
+                log.exception("the web console failed to start")
             if on_ready:
                 on_ready(root)
             yield
@@ -77,6 +86,7 @@ def create_stack(settings: Settings, *, on_ready: Callable[[FastAPI], None] | No
     root.include_router(sim_router(runtime))
     for name, app in apps.items():
         root.router.routes.append(Mount(SERVICE_PREFIXES[name], app=app, name=name))
+    root.router.routes.append(Mount("", app=console, name=CONSOLE))  # last: never shadows a service
     return root
 
 
