@@ -7,19 +7,50 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from services.kernel.db import Database
 from services.kernel.runtime import Runtime
 from services.kernel.service import service_app
 from services.kernel.settings import Settings
 
+from .directory import fixed_resources
+from .models import DirectoryIndex, DirectoryResource
+from .routes import router
+from .store import save_resources
+
+TABLES = [DirectoryResource, DirectoryIndex]
+
+
+def open_database(settings: Settings) -> Database:
+    """The directory's database with its tables created (also used by ``socle seed``)."""
+    database = Database(settings.database_for("annuaire"), TABLES, schema="annuaire")
+    database.create_tables()
+    return database
+
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    yield
+    database = open_database(app.state.settings)
+    app.state.database = database
+    resources = fixed_resources(app.state.runtime.fixtures)
+
+    async def seed() -> None:
+        await database.write(lambda session: save_resources(session=session, resources=resources))
+
+    async def reset() -> None:
+        database.clear()
+        await seed()
+
+    await seed()
+    app.state.reset = reset
+    try:
+        yield
+    finally:
+        database.dispose()
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     settings = settings or Settings(service="annuaire")
-    return service_app(
+    app = service_app(
         "annuaire",
         settings,
         title="Annuaire Santé (simulated)",
@@ -27,3 +58,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         lifespan=lifespan,
         runtime=runtime,
     )
+    app.include_router(router)
+    return app
