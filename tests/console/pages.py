@@ -1,0 +1,31 @@
+"""Small helpers for driving console pages: wait for what a user waits for, never for a fixed time."""
+
+from __future__ import annotations
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+
+WAIT_SECONDS = 20
+
+
+def wait_for(browser: WebDriver, css: str) -> WebElement:
+    return WebDriverWait(browser, WAIT_SECONDS).until(
+        ec.visibility_of_element_located((By.CSS_SELECTOR, css))
+    )
+
+
+def wait_for_text(browser: WebDriver, css: str, text: str) -> WebElement:
+    WebDriverWait(browser, WAIT_SECONDS).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
+    return browser.find_element(By.CSS_SELECTOR, css)
+
+
+def wait_for_url(browser: WebDriver, fragment: str) -> str:
+    WebDriverWait(browser, WAIT_SECONDS).until(ec.url_contains(fragment))
+    return browser.current_url
+
+
+def texts(browser: WebDriver, css: str) -> list[str]:
+    return [element.text for element in browser.find_elements(By.CSS_SELECTOR, css)]
