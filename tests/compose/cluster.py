@@ -1,0 +1,226 @@
+"""Run the compose topology as local processes: each container becomes ``python -m services serve SVC``.
+
+The environment each process gets is the container's, read from ``docker-compose.yml`` and translated by
+:class:`LocalView` (compose host names become local addresses, the ``postgres`` databases become fresh
+databases of the test server or SQLite files). Start order follows ``depends_on``; a service is
+waited for with the compose healthcheck itself (``deploy/healthcheck.py``), as ``service_healthy``
+does. With ``replicas=2`` every service runs twice and its name resolves to a round-robin gateway
+over both, as Docker's DNS does with ``--scale``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.compose.composefile import ROOT, LocalView, init_databases, load_compose
+from tests.compose.gateway import RoundRobinGateway
+from tests.support import free_port
+
+HEALTHCHECK = ROOT / "deploy" / "healthcheck.py"
+START_TIMEOUT = 90.0
+
+
+@dataclass
+class Instance:
+    service: str
+    index: int
+    port: int
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def smtp_port(self) -> int:
+        return int(self.env["SOCLE_SMTP_PORT"])
+
+    @property
+    def imap_port(self) -> int:
+        return int(self.env["SOCLE_IMAP_PORT"])
+
+    def healthcheck(self) -> subprocess.CompletedProcess[str]:
+        """Run the container's healthcheck command against this process."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SOCLE_")} | {
+            "SOCLE_PORT": str(self.port)
+        }
+        return subprocess.run(
+            [sys.executable, str(HEALTHCHECK)], env=env, capture_output=True, text=True, timeout=15
+        )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@dataclass
+class Cluster:
+    document: dict[str, Any]
+    gateway: RoundRobinGateway
+    instances: dict[str, list[Instance]] = field(default_factory=dict)
+
+    @property
+    def public_url(self) -> str:
+        return self.gateway.url
+
+    def urls(self, service: str) -> list[str]:
+        return [instance.url for instance in self.instances[service]]
+
+    def first(self, service: str) -> Instance:
+        return self.instances[service][0]
+
+    def logs(self) -> str:
+        return "\n".join(
+            f"===== {i.service}#{i.index}\n{i.log()[-4000:]}"
+            for group in self.instances.values()
+            for i in group
+        )
+
+
+def socle_services(document: Mapping[str, Any]) -> list[str]:
+    """The containers that run one socle service, in ``depends_on`` order (dependencies first)."""
+    services = document["services"]
+    chosen = {
+        name
+        for name, service in services.items()
+        if not service.get("profiles") and (service.get("command") or [None])[0] == "serve"
+    }
+    ordered: list[str] = []
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in ordered:
+            return
+        if name in path:
+            raise AssertionError(f"depends_on cycle: {' -> '.join((*path, name))}")
+        for dependency in services[name].get("depends_on") or {}:
+            if dependency in chosen:
+                visit(dependency, (*path, name))
+        ordered.append(name)
+
+    for name in sorted(chosen):
+        visit(name, ())
+    return ordered
+
+
+def database_urls(postgres_url: str | None, workdir: Path, suffix: str) -> dict[str, str]:
+    """A local database for every database compose creates: on the test PostgreSQL, or SQLite files."""
+    names = init_databases() | {"socle"}
+    if postgres_url is None:
+        return {name: f"sqlite:///{workdir / 'db' / name}.db" for name in names}
+    base = postgres_url.rsplit("/", 1)[0]
+    return {name: f"{base}/{name}_{suffix}" for name in names}
+
+
+@contextmanager
+def postgres_databases(postgres_url: str | None, names: list[str]) -> Iterator[None]:
+    """Create fresh databases for one test run and drop them afterwards (the role has CREATEDB)."""
+    if postgres_url is None:
+        yield
+        return
+    import psycopg
+
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        for name in names:
+            connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as connection:
+            for name in names:
+                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _spawn(
+    document: Mapping[str, Any], service: str, index: int, env: dict[str, str], workdir: Path
+) -> Instance:
+    home = workdir / f"{service}-{index}"
+    home.mkdir(parents=True, exist_ok=True)
+    log_path = home / "service.log"
+    command = [sys.executable, "-m", "services", *document["services"][service]["command"]]
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("SOCLE_")} | env
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, cwd=home, env=full_env, stdout=log, stderr=subprocess.STDOUT)
+    return Instance(service, index, int(env["SOCLE_PORT"]), env, process, log_path)
+
+
+def wait_healthy(instance: Instance, timeout: float = START_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if instance.process.poll() is not None:
+            raise RuntimeError(f"{instance.service}#{instance.index} exited:\n{instance.log()[-6000:]}")
+        if instance.healthcheck().returncode == 0:
+            return
+        time.sleep(0.2)
+    raise RuntimeError(
+        f"{instance.service}#{instance.index} not healthy after {timeout} s:\n{instance.log()[-6000:]}"
+    )
+
+
+@contextmanager
+def run_cluster(
+    workdir: Path,
+    *,
+    postgres_url: str | None = None,
+    replicas: int = 1,
+    variables: Mapping[str, str] | None = None,
+    only: tuple[str, ...] | None = None,
+) -> Iterator[Cluster]:
+    """Start the socle containers of the compose file locally (``only`` some); stop them all on exit."""
+    gateway = RoundRobinGateway(free_port())
+    environ = {"SOCLE_GATEWAY_URL": gateway.url, "SOCLE_PSC_AUTO_LOGIN": "true"} | dict(variables or {})
+    document = load_compose(environ)
+    services = socle_services(document)
+    ports = {name: [free_port() for _ in range(replicas)] for name in services}
+    mounts = {name: document["services"][name]["environment"]["SOCLE_MOUNT"] for name in services}
+    for name in services:
+        gateway.route(mounts[name], [f"http://127.0.0.1:{port}" for port in ports[name]])
+    gateway.route_exact("/_sim/traffic", [f"http://127.0.0.1:{ports['prosanteconnect'][0]}"])
+    if replicas == 1:
+        service_urls = {name: f"http://127.0.0.1:{ports[name][0]}" for name in services}
+    else:
+        service_urls = {name: gateway.url + mounts[name] for name in services}
+    databases = database_urls(postgres_url, workdir, secrets.token_hex(4))
+    view = LocalView(service_urls, databases)
+    cluster = Cluster(document, gateway)
+    with postgres_databases(postgres_url, sorted({u.rsplit("/", 1)[1] for u in databases.values()})):
+        gateway.start()
+        try:
+            for name in services:
+                if only is not None and name not in only:
+                    continue
+                group = []
+                for index, port in enumerate(ports[name]):
+                    overrides = {"SOCLE_HOST": "127.0.0.1", "SOCLE_PORT": str(port), "SOCLE_DATA_DIR": "."}
+                    environment = view.environment(document, name, overrides)
+                    for key in ("SOCLE_SMTP_PORT", "SOCLE_IMAP_PORT"):
+                        if key in environment:
+                            environment[key] = str(free_port())
+                    group.append(_spawn(document, name, index, environment, workdir))
+                cluster.instances[name] = group
+                for instance in group:
+                    wait_healthy(instance)
+            yield cluster
+        finally:
+            for group in cluster.instances.values():
+                for instance in group:
+                    instance.stop()
+            gateway.stop()
