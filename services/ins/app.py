@@ -1,4 +1,4 @@
-"""Factory of the INS (simulated) app."""
+"""Factory of the INS (simulated) app: the identity base, its FHIR API and the INSi SOAP façade."""
 
 from __future__ import annotations
 
@@ -7,18 +7,49 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from services.kernel.db import Database
 from services.kernel.runtime import Runtime
 from services.kernel.service import service_app
 from services.kernel.settings import Settings
 
+from . import store
+from .insi_routes import router as insi_router
+from .models import TABLES
+from .routes import router as fhir_router
+from .settings import ins_settings
+
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    yield
+    settings = app.state.settings
+    db = Database(settings.database_for(), TABLES, schema="ins")
+    db.create_tables()
+    patients = app.state.runtime.fixtures.patients
+
+    async def reset() -> None:
+        """Restore the fixed identities; bulk identities from ``socle seed`` stay (only --fresh drops them)."""
+        await db.write(lambda s: store.replace_fixtures(s, patients=patients))
+
+    await reset()
+    app.state.db = db
+    app.state.reset = reset
+    try:
+        yield
+    finally:
+        db.dispose()
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
-    settings = settings or Settings(service="ins")
-    return service_app(
-        "ins", settings, title="INS (simulated)", error_format="fhir", lifespan=lifespan, runtime=runtime
+    settings = ins_settings(settings or Settings(service="ins"))
+    app = service_app(
+        "ins",
+        settings,
+        title="INS (simulated)",
+        error_format="fhir",
+        lifespan=lifespan,
+        runtime=runtime,
     )
+    app.state.ins_settings = settings
+    app.include_router(fhir_router)
+    app.include_router(insi_router)
+    return app

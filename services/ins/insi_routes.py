@@ -1,0 +1,73 @@
+"""The INSi SOAP façade (``/insi``): the WSDL and schemas on GET, the two operations on POST.
+
+Every failure is a SOAP fault in the real service's shape; nothing here writes to the base.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from services.kernel.errors import NotFound
+from services.kernel.traffic import annotate
+
+from . import store
+from .insi_messages import TRAITS, operation_of, read_call, resultat
+from .matching import TraitsQuery, VitaleQuery, match_traits, match_vitale
+from .settings import InsSettings
+from .soap import SOAP_CONTENT_TYPE, SoapFault, envelope_bytes, fault_bytes, parse_envelope, read_context
+from .wsdl import schema, wsdl
+
+router = APIRouter()
+XML = "text/xml; charset=utf-8"
+
+
+def endpoint(request: Request) -> str:
+    return request.app.state.settings.base_url + "/insi"
+
+
+@router.get("/insi")
+async def describe(request: Request) -> Response:
+    """``?wsdl`` gives the WSDL, ``?xsd=<file>`` one of its schemas."""
+    name = request.query_params.get("xsd")
+    if name is None:
+        return Response(wsdl(endpoint(request)), media_type=XML)
+    document = schema(name, endpoint(request))
+    if document is None:
+        raise NotFound(f"no schema {name!r}")
+    return Response(document, media_type=XML)
+
+
+@router.post("/insi")
+async def call(request: Request) -> Response:
+    settings: InsSettings = request.app.state.ins_settings
+    try:
+        envelope = parse_envelope(await request.body())
+        context = read_context(envelope)
+        annotate(request, client_id=f"insi:{context.idam}", insi_message_id=context.message_id)
+        if not settings.idam_accepted(context.idam):
+            raise SoapFault("unknown_idam", "", context.message_id)
+        operation = operation_of(envelope.body, context.action, context.message_id)
+        query = read_call(envelope.body, operation, context.message_id).query
+        if operation == TRAITS:
+            assert isinstance(query, TraitsQuery)
+            candidates = await request.app.state.db.read(
+                lambda s: store.by_traits(
+                    s, birth_name=query.birth_name, birth_date=query.birth_date, sex=query.sex
+                )
+            )
+            outcome = match_traits(query, candidates)
+        else:
+            assert isinstance(query, VitaleQuery)
+            nirs = [n for n in (query.individual or query.holder,) if n]
+            candidates = await request.app.state.db.read(lambda s: store.by_matricules(s, nirs=nirs))
+            outcome = match_vitale(query, candidates)
+    except SoapFault as fault:
+        annotate(request, insi_fault=fault.kind, insi_detail=fault.detail)
+        return Response(
+            fault_bytes(fault), status_code=settings.insi_fault_status, media_type=SOAP_CONTENT_TYPE
+        )
+    annotate(request, insi_operation=operation, insi_code=outcome.code)
+    if outcome.person is not None:
+        annotate(request, patient=outcome.person.ins.value)
+    return Response(envelope_bytes(resultat(outcome)), media_type=SOAP_CONTENT_TYPE)

@@ -1,0 +1,202 @@
+"""Persistence of the identity base. Keyword-only functions over a SQLModel session; they return pure
+:class:`~services.ins.identity.Person` objects so that no rule depends on the storage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, insert, or_, select
+from sqlmodel import Session, col
+
+from services.kernel.fixtures import Patient
+
+from .identity import InsNumber, Person
+from .models import FirstName, HistoricIns, Identity
+from .search import Criteria
+
+
+@dataclass(frozen=True)
+class IdentityRow:
+    """One identity to insert (fixtures and bulk seeding share this shape)."""
+
+    ins: str
+    oid: str
+    birth_name: str
+    first_names: str
+    sex: str
+    birth_date: str
+    birth_place: str
+    identity_status: str
+    origin: str
+    history: tuple[InsNumber, ...] = ()
+
+
+def row_of_fixture(patient: Patient) -> IdentityRow:
+    history = tuple(
+        InsNumber(
+            h["NumIdentifiant"], h["Cle"], h.get("OID", patient.oid), h.get("DateDeb"), h.get("DateFin")
+        )
+        for h in patient.history
+    )
+    return IdentityRow(
+        ins=patient.ins,
+        oid=patient.oid,
+        birth_name=patient.birth_name,
+        first_names=patient.first_names,
+        sex=patient.sex,
+        birth_date=patient.birth_date,
+        birth_place=patient.birth_place,
+        identity_status=patient.identity_status,
+        origin="fixture",
+        history=history,
+    )
+
+
+def next_id(session: Session) -> int:
+    return int(session.execute(select(func.coalesce(func.max(Identity.id), 0))).scalar_one()) + 1
+
+
+def insert_rows(session: Session, *, rows: Sequence[IdentityRow], first_id: int) -> None:
+    """Insert identities with ids from ``first_id`` in three executemany statements."""
+    identities: list[dict[str, Any]] = []
+    first_names: list[dict[str, Any]] = []
+    history: list[dict[str, Any]] = []
+    for offset, row in enumerate(rows):
+        identity_id = first_id + offset
+        identities.append(
+            {
+                "id": identity_id,
+                "ins": row.ins,
+                "nir": row.ins[:13],
+                "key": row.ins[13:],
+                "oid": row.oid,
+                "birth_name": row.birth_name,
+                "first_names": row.first_names,
+                "sex": row.sex,
+                "birth_date": row.birth_date,
+                "birth_place": row.birth_place,
+                "identity_status": row.identity_status,
+                "origin": row.origin,
+            }
+        )
+        first_names += [
+            {"identity_id": identity_id, "position": i, "first_name": name}
+            for i, name in enumerate(row.first_names.split(" "))
+        ]
+        history += [
+            {
+                "identity_id": identity_id,
+                "position": i,
+                "nir": h.nir,
+                "key": h.key,
+                "oid": h.oid,
+                "start": h.start,
+                "end": h.end,
+            }
+            for i, h in enumerate(row.history)
+        ]
+    session.execute(insert(Identity), identities)
+    session.execute(insert(FirstName), first_names)
+    if history:
+        session.execute(insert(HistoricIns), history)
+
+
+def replace_fixtures(session: Session, *, patients: Iterable[Patient]) -> int:
+    """Put the fixed identities back as the fixtures define them (seed and ``/_sim/reset``)."""
+    rows = [row_of_fixture(p) for p in patients]
+    stale = select(Identity.id).where(col(Identity.ins).in_([r.ins for r in rows]))
+    ids = list(session.execute(stale).scalars())
+    if ids:
+        session.execute(delete(FirstName).where(col(FirstName.identity_id).in_(ids)))
+        session.execute(delete(HistoricIns).where(col(HistoricIns.identity_id).in_(ids)))
+        session.execute(delete(Identity).where(col(Identity.id).in_(ids)))
+    insert_rows(session, rows=rows, first_id=next_id(session))
+    return len(rows)
+
+
+def count(session: Session, *, origin: str | None = None) -> int:
+    query = select(func.count()).select_from(Identity)
+    if origin:
+        query = query.where(Identity.origin == origin)
+    return int(session.execute(query).scalar_one())
+
+
+def _people(session: Session, identities: Sequence[Identity]) -> list[Person]:
+    ids = [i.id for i in identities]
+    history: dict[int, list[InsNumber]] = {}
+    if ids:
+        rows = session.execute(
+            select(HistoricIns).where(col(HistoricIns.identity_id).in_(ids)).order_by(HistoricIns.position)
+        ).scalars()
+        for h in rows:
+            history.setdefault(h.identity_id, []).append(InsNumber(h.nir, h.key, h.oid, h.start, h.end))
+    return [
+        Person(
+            ins=InsNumber(i.nir, i.key, i.oid),
+            birth_name=i.birth_name,
+            first_names=tuple(i.first_names.split(" ")),
+            sex=i.sex,
+            birth_date=i.birth_date,
+            birth_place=i.birth_place,
+            identity_status=i.identity_status,
+            history=tuple(history.get(i.id, ())),
+        )
+        for i in identities
+    ]
+
+
+def by_traits(session: Session, *, birth_name: str, birth_date: str, sex: str) -> list[Person]:
+    """The identities sharing birth name, birth date and sex (index ``ix_ins_identity_traits``)."""
+    query = select(Identity).where(
+        Identity.birth_name == birth_name, Identity.birth_date == birth_date, Identity.sex == sex
+    )
+    return _people(session, list(session.execute(query).scalars()))
+
+
+def by_matricules(session: Session, *, nirs: Sequence[str]) -> list[Person]:
+    """The identities whose active or past matricule is one of ``nirs``."""
+    past = select(HistoricIns.identity_id).where(col(HistoricIns.nir).in_(nirs))
+    query = select(Identity).where(or_(col(Identity.nir).in_(nirs), col(Identity.id).in_(past)))
+    return _people(session, list(session.execute(query).scalars()))
+
+
+def get(session: Session, *, ins: str) -> Person | None:
+    found = session.execute(select(Identity).where(Identity.ins == ins)).scalars().first()
+    return _people(session, [found])[0] if found else None
+
+
+def search(session: Session, *, criteria: Criteria, offset: int, limit: int) -> tuple[list[Person], int]:
+    """A page of identities matching ``criteria``, and how many match in all."""
+    if criteria.impossible:
+        return [], 0
+    conditions: list[Any] = []
+    if criteria.ins is not None:
+        past = select(HistoricIns.identity_id).where(
+            HistoricIns.nir == criteria.ins[:13], HistoricIns.key == criteria.ins[13:]
+        )
+        if criteria.oid:
+            past = past.where(HistoricIns.oid == criteria.oid)
+        active = Identity.ins == criteria.ins
+        if criteria.oid:
+            active = active & (Identity.oid == criteria.oid)
+        conditions.append(or_(active, col(Identity.id).in_(past)))
+    if criteria.family:
+        if criteria.family_exact:
+            conditions.append(Identity.birth_name == criteria.family)
+        else:
+            # A range instead of LIKE: it uses the index on every backend.
+            conditions.append(Identity.birth_name >= criteria.family)
+            conditions.append(Identity.birth_name < criteria.family + "\uffff")
+    if criteria.given:
+        named = select(FirstName.identity_id).where(FirstName.first_name == criteria.given)
+        conditions.append(col(Identity.id).in_(named))
+    if criteria.sex:
+        conditions.append(Identity.sex == criteria.sex)
+    if criteria.birth_date:
+        conditions.append(Identity.birth_date == criteria.birth_date)
+    total = int(session.execute(select(func.count()).select_from(Identity).where(*conditions)).scalar_one())
+    page = select(Identity).where(*conditions).order_by(Identity.id).offset(offset).limit(limit)
+    return _people(session, list(session.execute(page).scalars())), total
