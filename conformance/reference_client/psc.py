@@ -1,0 +1,133 @@
+"""Logging in with Pro Santé Connect the way a correct LPS does: authlib's OAuth 2 client, joserfc checks.
+
+Code flow with PKCE S256, ``acr_values=eidas1``, a fresh nonce and state; the ID token is verified
+(signature from the JWKS fetched at each login, so a rotated key is found; ``iss``, ``aud``, ``exp``, ``nonce``,
+``acr`` eidas1 — psc.md §2.1) before any token is used. Auto-login stacks redirect at once, so the
+redirect to the software's callback is read from the ``Location`` header instead of a browser.
+"""
+
+from __future__ import annotations
+
+import secrets
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from .config import Config
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # authlib warns that it falls back from httpx2 to httpx
+    from authlib.integrations.httpx_client import OAuth2Client
+
+MAX_REDIRECTS = 5
+
+
+class LoginRefused(Exception):
+    """The software refuses the login: PSC answered something it must not trust."""
+
+
+@dataclass
+class Session:
+    access_token: str
+    id_token: str
+    claims: dict[str, Any]
+    userinfo: dict[str, Any]
+
+
+def discover(http: httpx.Client, issuer: str) -> dict[str, Any]:
+    response = http.get(f"{issuer}/.well-known/openid-configuration")
+    response.raise_for_status()
+    return dict(response.json())
+
+
+def verify_id_token(
+    http: httpx.Client, cfg: Config, meta: dict[str, Any], id_token: str, nonce: str
+) -> dict[str, Any]:
+    """The ID token's claims, once every rule of OIDC Core §3.1.3.7 and PSC's eidas1 holds."""
+    keys = KeySet.import_key_set(http.get(meta["jwks_uri"]).raise_for_status().json())
+    try:
+        token = jwt.decode(id_token, keys, algorithms=["RS256"])
+        rules: dict[str, Any] = {
+            "iss": {"essential": True, "value": cfg.issuer},
+            "aud": {"essential": True, "value": cfg.client_id},
+            "exp": {"essential": True},
+            "acr": {"essential": True, "value": "eidas1"},
+        }
+        if nonce and not cfg.broken("ignores-nonce"):
+            rules["nonce"] = {"essential": True, "value": nonce}
+        jwt.JWTClaimsRegistry(**rules).validate(token.claims)
+    except (JoseError, ValueError) as exc:
+        raise LoginRefused(f"ID token rejected: {type(exc).__name__}: {exc}") from exc
+    return dict(token.claims)
+
+
+def login(cfg: Config, headers: dict[str, str]) -> tuple[Session, OAuth2Client, dict[str, Any]]:
+    """Run the authorization-code flow for the configured professional; refuse any doubtful answer."""
+    client = OAuth2Client(
+        client_id=cfg.client_id,
+        client_secret=cfg.client_secret,
+        token_endpoint_auth_method="client_secret_basic",
+        scope="openid scope_all",
+        redirect_uri=cfg.redirect_uri,
+        code_challenge_method=None if cfg.broken("no-pkce") else "S256",
+        headers=headers,
+        timeout=20,
+    )
+    meta = discover(client, cfg.issuer)
+    verifier = secrets.token_urlsafe(48)
+    nonce = "" if cfg.broken("no-nonce") else secrets.token_hex(32)
+    extra: dict[str, str] = {"login_hint": cfg.professional_idnat}
+    if not cfg.broken("no-acr"):
+        extra["acr_values"] = "eidas1"
+    if nonce:
+        extra["nonce"] = nonce
+    url, state = client.create_authorization_url(
+        meta["authorization_endpoint"], code_verifier=None if cfg.broken("no-pkce") else verifier, **extra
+    )
+    location = follow_to_callback(client, url, cfg.redirect_uri)
+    params: dict[str, Any] = {"authorization_response": location, "state": state}
+    if not cfg.broken("no-pkce"):
+        params["code_verifier"] = verifier
+    token = client.fetch_token(meta["token_endpoint"], **params)
+    claims = verify_id_token(client, cfg, meta, token["id_token"], nonce)
+    info = client.get(meta["userinfo_endpoint"], headers={"Accept": "application/json"})
+    info.raise_for_status()
+    userinfo = dict(info.json())
+    if userinfo.get("sub") != claims.get("sub"):
+        raise LoginRefused("userinfo sub differs from the ID token's")
+    return Session(token["access_token"], token["id_token"], claims, userinfo), client, meta
+
+
+def follow_to_callback(client: OAuth2Client, url: str, redirect_uri: str) -> str:
+    """Follow PSC's redirects until the one to the software's callback (which no browser serves here)."""
+    for _ in range(MAX_REDIRECTS):
+        response = client.get(url, follow_redirects=False, withhold_token=True)
+        location = response.headers.get("location")
+        if response.status_code not in (302, 303) or not location:
+            raise LoginRefused(f"PSC answered {response.status_code} to the authorization request")
+        if location.startswith(redirect_uri):
+            if "error=" in location:
+                raise LoginRefused(f"PSC refused the authorization request: {location}")
+            return location
+        url = str(httpx.URL(url).join(location))
+    raise LoginRefused("too many redirects before the callback")
+
+
+def logout(client: OAuth2Client, meta: dict[str, Any], cfg: Config, session: Session) -> None:
+    response = client.get(
+        meta["end_session_endpoint"],
+        params={
+            "id_token_hint": session.id_token,
+            "post_logout_redirect_uri": cfg.post_logout_redirect_uri,
+            "state": secrets.token_urlsafe(16),
+        },
+        follow_redirects=False,
+        withhold_token=True,
+    )
+    if response.status_code >= 400:
+        raise RuntimeError(f"PSC logout answered {response.status_code}")

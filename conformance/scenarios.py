@@ -1,0 +1,115 @@
+"""Scenarios: what the vendor's software is asked to do, one driver run each.
+
+A scenario names the test patient it uses, the faults the suite injects before it, and whether the
+software is expected to complete it or to refuse (negative scenarios). The instructions are what a
+tester reads in ``--wait`` mode and what a driver receives in ``CONFORMANCE_INSTRUCTIONS``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    title: str
+    instructions: str
+    services: tuple[str, ...]
+    patient: str = "reference"
+    """Which fixture patient: ``reference`` (qualified, open DMP) or ``unqualified`` (PROV, open DMP)."""
+    expect: str = "complete"
+    """``complete``, or ``refuse`` when the right behaviour is to stop and say so."""
+    faults: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    done_when: tuple[str, str, str] | None = None
+    """(service, method, path suffix) whose appearance ends a ``--wait`` scenario."""
+    psc_behaviour: str | None = None
+    """PSC adversarial mode (``socle_test_behaviour``) of a client registered for this scenario alone."""
+
+
+ADVERSARIAL_LOGINS = (
+    ("wrong_nonce", "another nonce"),
+    ("wrong_issuer", "another issuer"),
+    ("wrong_audience", "another audience"),
+    ("expired", "expired"),
+    ("bad_signature", "a signature that does not verify"),
+    ("alg_none", "no signature (alg none)"),
+    ("unknown_kid", "a key absent from the JWKS"),
+)
+"""PSC's adversarial ID tokens (OpenID RP certification style): each must make the software refuse the login."""
+
+SCENARIOS: tuple[Scenario, ...] = (
+    Scenario(
+        "psc-login",
+        "Log in with Pro Santé Connect, read userinfo, log out",
+        "Log in as the test professional with Pro Santé Connect (eIDAS 1), show who is logged in, then log out.",
+        ("prosanteconnect",),
+        done_when=("prosanteconnect", "GET", "/logout"),
+    ),
+    *(
+        Scenario(
+            f"psc-{mode.replace('_', '-')}",
+            f"Refuse a login whose ID token has {label}",
+            "Log in with Pro Santé Connect: the ID token PSC returns is wrong; the software must refuse the login.",
+            ("prosanteconnect",),
+            expect="refuse",
+            done_when=("prosanteconnect", "POST", "/token"),
+            psc_behaviour=mode,
+        )
+        for mode, label in ADVERSARIAL_LOGINS
+    ),
+    Scenario(
+        "ins-lookup",
+        "Find the patient's INS and identity status",
+        "Log in, then retrieve the test patient's INS (Vitale card or INSi traits) and show its identity status.",
+        ("prosanteconnect", "ins"),
+        done_when=("ins", "GET", "/fhir/Patient"),
+    ),
+    Scenario(
+        "dmp-feed",
+        "Feed the DMP with a CDA document",
+        "Log in, retrieve the patient's qualified INS, check the patient's DMP, then publish a CDA document.",
+        ("prosanteconnect", "ins", "dmp"),
+        done_when=("dmp", "POST", "/fhir"),
+    ),
+    Scenario(
+        "dmp-replace-delete",
+        "Replace, mask and delete a document in the DMP",
+        "Publish a document, publish a new version replacing it, mask it from professionals, then delete it.",
+        ("prosanteconnect", "ins", "dmp"),
+        done_when=("dmp", "PATCH", ""),
+    ),
+    Scenario(
+        "dmp-unqualified",
+        "Refuse to feed the DMP for an identity that is not qualified",
+        "Try to send a document to the DMP for this patient, whose identity is provisional: the software must refuse.",
+        ("prosanteconnect", "ins", "dmp"),
+        patient="unqualified",
+        expect="refuse",
+        done_when=("ins", "GET", "/fhir/Patient"),
+    ),
+    Scenario(
+        "dmp-unavailable",
+        "Feed the DMP while it answers 503 once",
+        "Publish a document while the DMP is unavailable for a moment: retry, or report a clean error.",
+        ("prosanteconnect", "ins", "dmp"),
+        faults=({"service": "dmp", "path": "/fhir", "method": "POST", "status": 503, "count": 1},),
+        done_when=("dmp", "POST", "/fhir"),
+    ),
+    Scenario(
+        "mss-send",
+        "Send a CDA document by MSSanté to the médecin traitant and the patient",
+        "Log in, then send the CDA document of the test patient in an IHE_XDM.zip by MSSanté to the patient's "
+        "médecin traitant and to the patient's mailbox.",
+        ("prosanteconnect", "ins", "mssante"),
+        done_when=("mssante", "SMTP", ""),
+    ),
+)
+
+
+def scenario(scenario_id: str) -> Scenario:
+    for item in SCENARIOS:
+        if item.id == scenario_id:
+            return item
+    raise KeyError(scenario_id)

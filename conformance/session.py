@@ -1,0 +1,238 @@
+"""One conformance run: register a PSC client, run each scenario, collect its evidence, evaluate.
+
+Traffic belongs to the run when it was made with the run's PSC client (services annotate the token's
+``azp``) or tagged with the run id header; each scenario's evidence is the part recorded between its
+start and its end. Faults a scenario needs are injected just before it and cleared just after.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from .catalogue import catalogue
+from .checks import all_checks
+from .driver import DriverEnv, driver_command, run_driver
+from .engine import evaluate, exit_code, roll_up
+from .evidence import DriverOutcome, Exchange, ScenarioEvidence
+from .report_model import RunReport
+from .scenarios import SCENARIOS, Scenario
+from .stack import RegisteredClient, Stack, StackError
+
+DEFAULT_REDIRECT = "http://127.0.0.1:8765/callback"
+DEFAULT_LOGOUT_REDIRECT = "http://127.0.0.1:8765/"
+
+
+@dataclass
+class RunOptions:
+    base: str
+    profile: str
+    driver: str | None
+    timeout: float = 60.0
+    wait: bool = False
+    scenarios: list[str] = field(default_factory=list)
+    redirect_uri: str = DEFAULT_REDIRECT
+    logout_redirect_uri: str = DEFAULT_LOGOUT_REDIRECT
+    nil: str = "SOCLE-CONFORMANCE"
+
+
+Progress = Callable[[str, Scenario, DriverOutcome | None], None]
+
+
+@dataclass(frozen=True)
+class TestData:
+    professional: dict[str, Any]
+    patients: dict[str, dict[str, Any]]
+    medecin_traitant: dict[str, Any]
+
+
+def pick_test_data(fixtures: dict[str, Any]) -> TestData:
+    """The anchors of the product contract: first professional, ADRTROIS DOMINIQUE, a provisional identity."""
+    professionals = fixtures["professionals"]
+    anchors = fixtures["anchors"]
+    by_idnat = {p["idnat"]: p for p in professionals}
+    reference = next(p for p in fixtures["patients"] if p["ins"] == anchors["reference_patient"])
+    unqualified = next(
+        p for p in fixtures["patients"] if p["identity_status"] == "PROV" and p["dmp"] == "open"
+    )
+    doctor = by_idnat.get(reference.get("medecin_traitant") or "", professionals[0])
+    return TestData(
+        by_idnat[anchors["first_professional"]],
+        {"reference": reference, "unqualified": unqualified},
+        doctor,
+    )
+
+
+def driver_env(
+    stack: Stack,
+    options: RunOptions,
+    run_id: str,
+    client: RegisteredClient,
+    data: TestData,
+    scenario: Scenario,
+    smtp: tuple[str, int],
+) -> DriverEnv:
+    urls = stack.urls()
+    patient = data.patients[scenario.patient]
+    return DriverEnv(
+        {
+            "CONFORMANCE_SCENARIO": scenario.id,
+            "CONFORMANCE_INSTRUCTIONS": scenario.instructions,
+            "CONFORMANCE_EXPECT": scenario.expect,
+            "CONFORMANCE_RUN": run_id,
+            "CONFORMANCE_BASE_URL": urls["base"],
+            "CONFORMANCE_PSC_ISSUER": urls["psc_issuer"],
+            "CONFORMANCE_INS_URL": urls["ins"],
+            "CONFORMANCE_DMP_URL": urls["dmp"],
+            "CONFORMANCE_MSS_URL": urls["mss"],
+            "CONFORMANCE_ANNUAIRE_URL": urls["annuaire"],
+            "CONFORMANCE_CLIENT_ID": client.client_id,
+            "CONFORMANCE_CLIENT_SECRET": client.client_secret,
+            "CONFORMANCE_REDIRECT_URI": client.redirect_uris[0],
+            "CONFORMANCE_POST_LOGOUT_REDIRECT_URI": client.post_logout_redirect_uris[0],
+            "CONFORMANCE_PROFESSIONAL_IDNAT": data.professional["idnat"],
+            "CONFORMANCE_PROFESSIONAL_MAILBOX": data.professional["mailbox"],
+            "CONFORMANCE_PATIENT_INS": patient["ins"],
+            "CONFORMANCE_PATIENT_OID": patient["oid"],
+            "CONFORMANCE_PATIENT_BIRTH_NAME": patient["birth_name"],
+            "CONFORMANCE_PATIENT_FIRST_NAMES": patient["first_names"],
+            "CONFORMANCE_PATIENT_SEX": patient["sex"],
+            "CONFORMANCE_PATIENT_BIRTH_DATE": patient["birth_date"],
+            "CONFORMANCE_PATIENT_BIRTH_PLACE": patient["birth_place"],
+            "CONFORMANCE_PATIENT_MAILBOX": patient["mailbox"],
+            "CONFORMANCE_RECIPIENT_MAILBOX": data.medecin_traitant["mailbox"],
+            "CONFORMANCE_MSS_NIL": options.nil,
+            "CONFORMANCE_SMTP_HOST": smtp[0],
+            "CONFORMANCE_SMTP_PORT": str(smtp[1]),
+        }
+    )
+
+
+def belongs_to_run(raw: dict[str, Any], run_id: str, client_id: str) -> bool:
+    exchange = Exchange(raw)
+    if exchange.internal:
+        return False
+    return (
+        raw.get("run") == run_id
+        or raw.get("client_id") == client_id
+        or exchange.query.get("client_id") == client_id
+        or exchange.form.get("client_id") == client_id
+    )
+
+
+def collect(
+    stack: Stack, scenario: Scenario, *, since: int, until: int, run_id: str, client_id: str
+) -> tuple[list[Exchange], list[Exchange]]:
+    """The run's own exchanges in the window, and the simulator's internal calls in it."""
+    rows = stack.traffic(since_id=since, until_id=until)
+    mine = [Exchange(row) for row in rows if belongs_to_run(row, run_id, client_id)]
+    internal = [Exchange(row) for row in rows if Exchange(row).internal]
+    return mine, internal
+
+
+def wait_for_tester(stack: Stack, scenario: Scenario, since: int, options: RunOptions) -> DriverOutcome:
+    """Manual mode: a tester does the steps in the software; wait for the scenario's last request."""
+    deadline = time.monotonic() + options.timeout
+    while time.monotonic() < deadline:
+        if scenario.done_when:
+            service, method, suffix = scenario.done_when
+            for row in stack.traffic(since_id=since):
+                ex = Exchange(row)
+                if ex.service == service and ex.method == method and ex.path.endswith(suffix):
+                    time.sleep(1.0)  # let the software finish the step it is in
+                    return DriverOutcome(exit_code=0, reported={"outcome": "manual"})
+        time.sleep(0.5)
+    return DriverOutcome(exit_code=None, timed_out=True, error="the tester did not finish before the timeout")
+
+
+def run(options: RunOptions, progress: Progress | None = None) -> RunReport:
+    stack = Stack(options.base)
+    try:
+        return _run(stack, options, progress)
+    finally:
+        stack.close()
+
+
+def _run(stack: Stack, options: RunOptions, progress: Progress | None) -> RunReport:
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    health = stack.health()
+    if not health["ready"]:
+        raise StackError(f"the stack at {stack.base_url} is not ready (see /_sim/health)")
+    smtp = stack.mail_endpoint(health, "smtp", 2525)
+    data = pick_test_data(stack.fixtures())
+    run_id = "run-" + uuid.uuid4().hex[:12]
+
+    def register(behaviour: str | None = None) -> RegisteredClient:
+        return stack.register_client(
+            name=f"conformance {run_id}" + (f" {behaviour}" if behaviour else ""),
+            redirect_uris=[options.redirect_uri],
+            post_logout_redirect_uris=[options.logout_redirect_uri],
+            extra={"socle_test_behaviour": behaviour} if behaviour else None,
+        )
+
+    client = register()
+    selected = [s for s in SCENARIOS if not options.scenarios or s.id in options.scenarios]
+    evidence: dict[str, ScenarioEvidence] = {}
+    for scenario in selected:
+        if progress:
+            progress("start", scenario, None)
+        scenario_client = register(scenario.psc_behaviour) if scenario.psc_behaviour else client
+        stack.clear_faults()
+        faults = [stack.add_fault(rule) for rule in scenario.faults]
+        since = stack.last_exchange_id()
+        if options.wait:
+            outcome = wait_for_tester(stack, scenario, since, options)
+        else:
+            env = driver_env(stack, options, run_id, scenario_client, data, scenario, smtp)
+            outcome = run_driver(driver_command(options.driver or ""), env, timeout=options.timeout)
+        stack.clear_faults()
+        until = stack.last_exchange_id()
+        mine, internal = collect(
+            stack, scenario, since=since, until=until, run_id=run_id, client_id=scenario_client.client_id
+        )
+        evidence[scenario.id] = ScenarioEvidence(
+            scenario=scenario.id,
+            run_id=run_id,
+            client_id=scenario_client.client_id,
+            patient=data.patients[scenario.patient]["ins"],
+            professional=data.professional["idnat"],
+            exchanges=mine,
+            internal=internal,
+            driver=outcome,
+            faults=faults,
+        )
+        if progress:
+            progress("done", scenario, outcome)
+    checks = all_checks()
+    results = evaluate(checks, evidence)
+    requirements = roll_up(catalogue(), results, options.profile)
+    return RunReport(
+        run_id=run_id,
+        base=stack.base_url,
+        profile=options.profile,
+        driver="manual (--wait)" if options.wait else (options.driver or ""),
+        client_id=client.client_id,
+        started=started.isoformat(),
+        duration_s=round(time.perf_counter() - clock, 2),
+        scenarios=[
+            {
+                "id": scenario.id,
+                "title": scenario.title,
+                "exchanges": len(evidence[scenario.id].exchanges),
+                "exit_code": evidence[scenario.id].driver.exit_code,
+                "timed_out": evidence[scenario.id].driver.timed_out,
+                "reported": evidence[scenario.id].driver.reported,
+                "error": evidence[scenario.id].driver.error,
+                "output": evidence[scenario.id].driver.output,
+            }
+            for scenario in selected
+        ],
+        checks=[result.as_json() for result in results],
+        requirements=[result.as_json() for result in requirements],
+        exit_code=exit_code(requirements),
+    )
