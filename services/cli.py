@@ -20,6 +20,7 @@ app = typer.Typer(
     help="socle: a reference simulator of the French e-health services socles.", no_args_is_help=True
 )
 console = Console()
+app.add_typer(importlib.import_module("conformance.cli").app, name="conformance")
 
 
 def _settings(**overrides: Any) -> Settings:
