@@ -77,12 +77,6 @@ def service_health(body: dict[str, Any]) -> list[ServiceHealth]:
     ]
 
 
-def certificate_links(body: dict[str, Any]) -> list[tuple[str, str]]:
-    """Download links services publish in their readiness (a component whose url ends in .pem/.crt)."""
-    links = []
-    for name, service in body.get("services", {}).items():
-        for component, detail in service.get("components", {}).items():
-            url = detail.get("url", "")
-            if url.endswith((".pem", ".crt", ".cer")):
-                links.append((f"{SERVICE_LABELS.get(name, name)} — {component}", url))
-    return links
+def test_ca_url(settings: Settings) -> str:
+    """The CA that signs MSSanté's SMTP/IMAP server certificate (published by the MSSanté service)."""
+    return f"{settings.root_url}{SERVICE_PREFIXES['mssante']}/api/ca.pem"

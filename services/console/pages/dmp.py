@@ -1,7 +1,101 @@
-"""Placeholder router, filled in when the service lands."""
+"""The DMP explorer: a patient's documents, one document with its content, the access history.
+
+Every call goes to the DMP's FHIR API (MHD ITI-67/68, AuditEvent) with the logged-in professional's
+token, so the page shows exactly what that professional's software would be allowed to see.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from services.kernel.errors import NotFound
+
+from ..acting import call
+from ..fixtures import fixtures, professional_names
+from ..records import access_row, bundle_resources, document_row, is_text, patient_identifier
+from ..rendering import render
 
 router = APIRouter()
+
+
+async def _patient(request: Request, ins: str) -> dict[str, Any]:
+    data = await fixtures(request)
+    patient = next((p for p in data["patients"] if p["ins"] == ins), None)
+    if patient is None:
+        raise NotFound(f"no test patient with INS {ins}")
+    return patient
+
+
+def _relative(url: str) -> str:
+    """The path of a DMP URL inside the DMP service (attachment URLs are absolute public URLs)."""
+    path = urlsplit(url).path
+    marker = "/fhir/"
+    return path[path.index(marker) :] if marker in path else path
+
+
+@router.get("/dmp")
+async def patients(request: Request) -> Response:
+    data = await fixtures(request)
+    return await render(
+        request, "dmp_patients.html", patients=data["patients"], names=professional_names(data)
+    )
+
+
+@router.get("/dmp/{ins}")
+async def record(request: Request, ins: str) -> Response:
+    patient = await _patient(request, ins)
+    token = patient_identifier(patient["oid"], ins)
+    documents = await call(
+        request,
+        "dmp",
+        "/fhir/DocumentReference",
+        params={"patient.identifier": token, "status": "current,superseded"},
+    )
+    audit = await call(request, "dmp", "/fhir/AuditEvent", params={"patient.identifier": token})
+    rows = [document_row(d) for d in bundle_resources(documents.body or {}, "DocumentReference")]
+    accesses = [access_row(e) for e in bundle_resources(audit.body or {}, "AuditEvent")]
+    return await render(
+        request,
+        "dmp_record.html",
+        patient=patient,
+        documents=documents,
+        rows=sorted(rows, key=lambda r: r.date, reverse=True),
+        audit=audit,
+        accesses=sorted(accesses, key=lambda a: a.recorded, reverse=True),
+        names=professional_names(await fixtures(request)),
+    )
+
+
+@router.get("/dmp/{ins}/{document_id}")
+async def document(request: Request, ins: str, document_id: str) -> Response:
+    patient = await _patient(request, ins)
+    answer = await call(request, "dmp", f"/fhir/DocumentReference/{document_id}")
+    row = document_row(answer.body) if answer.ok and isinstance(answer.body, dict) else None
+    content = None
+    if row and row.url and is_text(row.content_type):
+        content = await call(request, "dmp", _relative(row.url), accept=row.content_type or "*/*")
+    return await render(
+        request, "dmp_document.html", patient=patient, answer=answer, row=row, content=content
+    )
+
+
+@router.get("/dmp/{ins}/{document_id}/content")
+async def download(request: Request, ins: str, document_id: str) -> Response:
+    """The document itself (ITI-68), passed through with the DMP's content type."""
+    await _patient(request, ins)
+    answer = await call(request, "dmp", f"/fhir/DocumentReference/{document_id}")
+    row = document_row(answer.body) if answer.ok and isinstance(answer.body, dict) else None
+    if row is None or not row.url:
+        raise NotFound(f"no document {document_id} visible in this DMP")
+    content = await call(request, "dmp", _relative(row.url), accept=row.content_type or "*/*")
+    if not content.ok:
+        raise NotFound(f"the DMP answered {content.status}: {content.problem}")
+    return Response(
+        content.content,
+        media_type=content.content_type or "application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{document_id}"'},
+    )

@@ -12,7 +12,7 @@ from services.kernel.settings import SERVICE_PREFIXES
 
 from ..fixtures import fixtures, professional_names
 from ..rendering import render
-from ..status import SERVICE_LABELS, certificate_links, endpoints, service_health
+from ..status import SERVICE_LABELS, endpoints, service_health, test_ca_url
 
 router = APIRouter()
 
@@ -27,7 +27,7 @@ async def status(request: Request) -> Response:
         overall=body.get("status", "unknown"),
         services=service_health(body),
         endpoints=endpoints(request.app.state.settings),
-        certificates=certificate_links(body),
+        test_ca=test_ca_url(request.app.state.settings),
     )
 
 
