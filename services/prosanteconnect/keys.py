@@ -1,0 +1,82 @@
+"""Signing keys: RS256, persisted in the database, loaded once and kept in memory.
+
+Keycloak publishes every enabled realm key and signs with the newest; so does this ring. Rotation adds a
+key and keeps the old ones in the JWKS, so tokens signed before the rotation still verify (relying
+parties re-download the JWKS on an unknown ``kid``, psc.md §1.3). The ``kid`` is the RFC 7638
+thumbprint: 43 characters, like Keycloak's.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet, RSAKey
+from sqlmodel import Session, select
+
+from .models import PscKey
+
+ALG = "RS256"
+
+
+def new_key() -> RSAKey:
+    return RSAKey.generate_key(2048, parameters={"use": "sig", "alg": ALG}, auto_kid=True)
+
+
+class KeyRing:
+    """The realm keys of one instance; the database is the truth, this is its cache."""
+
+    def __init__(self) -> None:
+        self._keys: list[RSAKey] = []
+        self._public: dict[str, Any] = {"keys": []}
+
+    def load(self, session: Session) -> None:
+        """Read the keys (creating the first one on a fresh database)."""
+        rows = session.exec(select(PscKey).where(PscKey.active).order_by(PscKey.created_at)).all()
+        if not rows:
+            rows = [store_key(session, new_key())]
+        self._keys = [RSAKey.import_key(json.loads(row.private_jwk)) for row in rows]
+        self._public = {"keys": [self._public_jwk(key) for key in reversed(self._keys)]}
+
+    @staticmethod
+    def _public_jwk(key: RSAKey) -> dict[str, Any]:
+        data = key.as_dict(private=False)
+        return {"kid": data["kid"], "kty": "RSA", "alg": ALG, "use": "sig", "n": data["n"], "e": data["e"]}
+
+    @property
+    def signing(self) -> RSAKey:
+        return self._keys[-1]
+
+    @property
+    def jwks(self) -> dict[str, Any]:
+        return self._public
+
+    @property
+    def all_keys(self) -> list[RSAKey]:
+        return list(self._keys)
+
+    @property
+    def key_set(self) -> KeySet:
+        return KeySet(list(self._keys))
+
+    def sign(self, claims: dict[str, Any], *, typ: str = "JWT", key: RSAKey | None = None) -> str:
+        key = key or self.signing
+        header = {"alg": ALG, "typ": typ, "kid": key.kid}
+        return jwt.encode(header, claims, key)
+
+    def verify(self, token: str) -> dict[str, Any] | None:
+        """The claims of a token this provider signed, or None (signature only: callers check the rest)."""
+        try:
+            return dict(jwt.decode(token, self.key_set, algorithms=[ALG]).claims)
+        except (JoseError, ValueError):
+            return None
+
+
+def store_key(session: Session, key: RSAKey) -> PscKey:
+    row = PscKey(kid=str(key.kid), private_jwk=json.dumps(key.as_dict(private=True)), created_at=time.time())
+    session.add(row)
+    session.flush()
+    return row

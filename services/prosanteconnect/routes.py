@@ -1,0 +1,180 @@
+"""OIDC endpoints of the realm, under Keycloak's paths. Thin: parse, hand to authlib or a domain module, answer."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from authlib.oauth2 import OAuth2Error
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from services.kernel.settings import PSC_REALM_PATH
+from services.kernel.traffic import annotate
+
+from .authorize import ErrorPage, LoginNeeded, Redirect, authorize
+from .bearer import bearer_of, live_access_token
+from .discovery import OIDC, metadata
+from .grants import subject_of
+from .pages import error_page, login_page, push_page
+from .server import OAuthResult, Provider, PscJsonRequest, PscRequest, db
+from .store import get_client
+
+router = APIRouter()
+REALM = PSC_REALM_PATH
+SESSION_COOKIE = "PSC_SESSION"
+
+
+def provider_of(request: Request) -> Provider:
+    provider: Provider = request.app.state.provider
+    return provider
+
+
+async def oauth_request(request: Request) -> PscRequest:
+    """The authlib request for a Starlette request (query and, for POST, the form body)."""
+    form: list[tuple[str, str]] = []
+    if request.method == "POST":
+        body = await request.form()
+        form = [(k, v) for k, v in body.multi_items() if isinstance(v, str)]
+    return PscRequest(
+        request.method, str(request.url), request.headers, list(request.query_params.multi_items()), form
+    )
+
+
+def to_response(result: OAuthResult) -> Response:
+    headers = dict(result.headers)
+    if isinstance(result.body, dict):
+        headers.pop("Content-Type", None)
+        return JSONResponse(result.body, status_code=result.status, headers=headers)
+    return Response(result.body or b"", status_code=result.status, headers=headers)
+
+
+@router.get(REALM + "/.well-known/openid-configuration")
+@router.get(REALM + "/.well-known/wallet-openid-configuration")
+async def discovery(request: Request) -> dict[str, Any]:
+    return metadata(provider_of(request).issuer.issuer)
+
+
+@router.get(REALM + OIDC + "/certs")
+async def certs(request: Request) -> dict[str, Any]:
+    return provider_of(request).keys.jwks
+
+
+def cookie_path(request: Request) -> str:
+    return request.scope.get("root_path", "") + REALM or "/"
+
+
+def redirect_response(request: Request, outcome: Redirect) -> Response:
+    response = to_response(outcome.result)
+    if outcome.sid:
+        response.set_cookie(
+            SESSION_COOKIE, outcome.sid, httponly=True, samesite="lax", path=cookie_path(request)
+        )
+    return response
+
+
+@router.api_route(REALM + OIDC + "/auth", methods=["GET", "POST"])
+async def authorization(request: Request) -> Response:
+    provider = provider_of(request)
+    oauth = await oauth_request(request)
+    annotate(request, client_id=oauth.payload.client_id or "")
+    cookie_sid = request.cookies.get(SESSION_COOKIE)
+    auto = provider.settings.psc_auto_login
+    outcome = await provider.run(lambda: authorize(provider, oauth, cookie_sid=cookie_sid, auto_login=auto))
+    if isinstance(outcome, ErrorPage):
+        return error_page(request, outcome.error, outcome.description)
+    if isinstance(outcome, LoginNeeded):
+        params = oauth.payload.data
+        return await login_page(request, provider, outcome, params)
+    return redirect_response(request, outcome)
+
+
+@router.post(REALM + OIDC + "/token")
+async def token(request: Request) -> Response:
+    provider = provider_of(request)
+    oauth = await oauth_request(request)
+    result: OAuthResult = await provider.run(lambda: provider.server.create_token_response(oauth))
+    response = to_response(result)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.api_route(REALM + OIDC + "/userinfo", methods=["GET", "POST"])
+async def userinfo(request: Request) -> Response:
+    provider = provider_of(request)
+    form_token = None
+    if request.method == "POST" and request.headers.get("content-type", "").startswith("application/x-www"):
+        form_token = str((await request.form()).get("access_token") or "") or None
+    token = bearer_of(request.headers.get("authorization"), form_token)
+
+    def answer() -> tuple[dict[str, Any], Any]:
+        row = live_access_token(provider.keys, provider.issuer.issuer, token)
+        info = provider.profile(subject_of(row)) or {}
+        return info, get_client(db(), client_id=row.client_id)
+
+    info, client = await provider.read(answer)
+    annotate(request, client_id=client.client_id if client else "", idnat=info.get("SubjectNameID"))
+    if client is not None and client.behaviour == "userinfo_sub_mismatch":
+        info = {**info, "sub": info["sub"] + "-other"}
+    if client is not None and client.userinfo_alg:
+        claims = {**info, "iss": provider.issuer.issuer, "aud": client.client_id}
+        return Response(provider.keys.sign(claims), media_type="application/jwt")
+    return Response(json.dumps(info, ensure_ascii=False), media_type="application/json")
+
+
+@router.post(REALM + OIDC + "/auth/login")
+async def login_submit(request: Request) -> Response:
+    """The login page's answer: a CPS login completes at once, an e-CPS one waits for the "push"."""
+    provider = provider_of(request)
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    idnat, means, push = form.pop("idnat", ""), form.pop("means", "CPS"), form.pop("push", "")
+    if means == "ECPS" and not push:
+        return push_page(request, provider, form, idnat)
+    oauth = PscRequest("GET", str(request.url), request.headers, list(form.items()), [])
+    annotate(request, client_id=oauth.payload.client_id or "", idnat=idnat)
+    outcome = await provider.run(
+        lambda: authorize(
+            provider, oauth, cookie_sid=None, auto_login=False, login=(idnat, means), denied=push == "deny"
+        )
+    )
+    if isinstance(outcome, ErrorPage):
+        return error_page(request, outcome.error, outcome.description)
+    if isinstance(outcome, LoginNeeded):  # cannot happen with a login given; keep the page honest
+        return error_page(request, "login_required", "no professional was chosen")
+    return redirect_response(request, outcome)
+
+
+@router.post(REALM + OIDC + "/token/introspect")
+async def introspect(request: Request) -> Response:
+    provider = provider_of(request)
+    oauth = await oauth_request(request)
+    result = await provider.run(lambda: provider.server.create_endpoint_response("introspection", oauth))
+    return to_response(result)
+
+
+@router.post(REALM + OIDC + "/revoke")
+async def revoke(request: Request) -> Response:
+    provider = provider_of(request)
+    oauth = await oauth_request(request)
+    result = await provider.run(lambda: provider.server.create_endpoint_response("revocation", oauth))
+    return to_response(result)
+
+
+@router.post(REALM + "/clients-registrations/openid-connect")
+async def register(request: Request) -> Response:
+    provider = provider_of(request)
+    try:
+        data = await request.json()
+    except ValueError:
+        data = None
+    json_request = PscJsonRequest(
+        "POST", str(request.url), request.headers, data if isinstance(data, dict) else {}
+    )
+
+    def work() -> OAuthResult:
+        try:
+            return OAuthResult(*provider.registration(json_request))
+        except OAuth2Error as error:
+            return OAuthResult(*error())
+
+    return to_response(await provider.run(work))

@@ -1,0 +1,234 @@
+"""The bridge between Starlette and authlib's (synchronous) authorization server.
+
+Routes read the body in the async handler, wrap it in a :class:`PscRequest`, and hand the sync authlib
+call to :meth:`Provider.run`, which executes it on a worker thread inside one database transaction:
+every row a request writes (code, token, revocation) commits together or not at all. authlib returns
+``(status, body, headers)``; :class:`OAuthResult` carries that back to the route.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from authlib.common.urls import add_params_to_uri
+from authlib.oauth2 import AuthorizationServer
+from authlib.oauth2.rfc6749 import JsonPayload, JsonRequest, OAuth2Payload, OAuth2Request
+from sqlmodel import Session
+from starlette.datastructures import Headers
+
+from services.kernel.db import Database
+from services.kernel.fixtures import Fixtures
+from services.kernel.settings import Settings
+
+from .clients import SCOPES, Client
+from .identity import Subject, bulk_professional, userinfo
+from .issuance import Issuer, Names
+from .keys import KeyRing
+from .store import get_bulk_professional, get_client
+
+T = TypeVar("T")
+_session: ContextVar[Session] = ContextVar("psc_session")
+
+
+def db() -> Session:
+    """The session of the transaction the current authlib call runs in."""
+    return _session.get()
+
+
+class _Payload(OAuth2Payload):
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self._data: dict[str, str] = {}
+        self._datalist: dict[str, list[str]] = {}
+        for key, value in pairs:
+            self._data.setdefault(key, value)
+            self._datalist.setdefault(key, []).append(value)
+
+    @property
+    def data(self) -> dict[str, str]:
+        return self._data
+
+    @property
+    def datalist(self) -> dict[str, list[str]]:  # type: ignore[override]
+        return self._datalist
+
+
+class PscRequest(OAuth2Request):
+    """An authlib request built from what the async route already read.
+
+    ``OAuth2Request.__init__`` refuses plain ``http`` URIs; socle serves plain HTTP on localhost on
+    purpose (TLS is the deployment's business), so the attributes are set here instead.
+    """
+
+    def __init__(
+        self,
+        method: str,
+        uri: str,
+        headers: Headers,
+        query: list[tuple[str, str]],
+        form: list[tuple[str, str]],
+    ) -> None:
+        self.method = method
+        self.uri = uri
+        self.headers = headers
+        self._body = None
+        self._args = dict(query)
+        self._form = dict(form)
+        self.payload = _Payload(query + form)
+        self.client = None
+        self.auth_method = None
+        self.user = None
+        self.authorization_code = None
+        self.refresh_token = None
+        self.credential = None
+        self._scope = None
+
+    @property
+    def args(self) -> dict[str, str]:
+        return self._args
+
+    @property
+    def form(self) -> dict[str, str]:
+        return self._form
+
+
+class _JsonPayload(JsonPayload):
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._data = data
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self._data
+
+
+class PscJsonRequest(JsonRequest):
+    def __init__(self, method: str, uri: str, headers: Headers, data: dict[str, Any]) -> None:
+        super().__init__(method, uri, headers)
+        self.payload = _JsonPayload(data)
+
+
+@dataclass
+class OAuthResult:
+    status: int
+    body: Any
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def location(self) -> str | None:
+        return next((v for k, v in self.headers if k.lower() == "location"), None)
+
+
+class PscServer(AuthorizationServer):
+    def __init__(self, provider: Provider) -> None:
+        super().__init__(scopes_supported=list(SCOPES))
+        self.provider = provider
+
+    def query_client(self, client_id: str) -> Client | None:
+        return get_client(db(), client_id=client_id)
+
+    def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
+        """Nothing to do: :meth:`Provider.issue` stores each token in the same transaction it signs it."""
+
+    def create_oauth2_request(self, request: Any) -> OAuth2Request:
+        return request  # type: ignore[no-any-return]
+
+    def create_json_request(self, request: Any) -> JsonRequest:
+        return request  # type: ignore[no-any-return]
+
+    def handle_response(self, status: int, body: Any, headers: list[tuple[str, str]]) -> OAuthResult:
+        return OAuthResult(status, body, list(headers))
+
+    def handle_error_response(self, request: OAuth2Request, error: Any) -> OAuthResult:
+        result: OAuthResult = self.handle_response(*error(self.get_error_uri(request, error)))
+        location = result.location
+        if location:  # RFC 9207: error redirects carry the issuer too
+            result.headers = [
+                ("Location", add_params_to_uri(location, [("iss", self.provider.issuer.issuer)]))
+            ]
+        return result
+
+    def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
+        """No listeners: every effect is a database row written by the grant itself."""
+
+
+class Provider:
+    """Everything the grants and endpoints share: settings, test data, keys, the database."""
+
+    def __init__(self, settings: Settings, fixtures: Fixtures, database: Database, keys: KeyRing) -> None:
+        self.settings = settings
+        self.fixtures = fixtures
+        self.database = database
+        self.keys = keys
+        self.issuer = Issuer(settings.psc_issuer, keys)
+        self.server = PscServer(self)
+        self.registration: Any = None
+        """The RFC 7591 endpoint (set by ``endpoints.install``)."""
+
+    async def run(self, work: Callable[[], T]) -> T:
+        """Run an authlib call in one write transaction on a worker thread."""
+
+        def in_transaction(session: Session) -> T:
+            token = _session.set(session)
+            try:
+                return work()
+            finally:
+                _session.reset(token)
+
+        return await self.database.write(in_transaction)
+
+    async def read(self, work: Callable[[], T]) -> T:
+        def in_session(session: Session) -> T:
+            token = _session.set(session)
+            try:
+                return work()
+            finally:
+                _session.reset(token)
+
+        return await self.database.read(in_session)
+
+    def profile(self, subject: Subject) -> dict[str, Any] | None:
+        """The userinfo body of a subject, from the fixed test data or the bulk professionals."""
+        professional = self.fixtures.professional(subject.idnat)
+        if professional is not None:
+            return userinfo(professional, self.fixtures, auth_mode=subject.auth_mode)
+        bulk = get_bulk_professional(db(), idnat=subject.idnat)
+        if bulk is None:
+            return None
+        return userinfo(bulk_professional(bulk), self.fixtures, auth_mode=subject.auth_mode)
+
+    def known(self, idnat: str) -> bool:
+        return (
+            self.fixtures.professional(idnat) is not None
+            or get_bulk_professional(db(), idnat=idnat) is not None
+        )
+
+    def names(self, subject: Subject) -> Names:
+        info = self.profile(subject) or {}
+        return Names(info.get("given_name", ""), info.get("family_name", ""))
+
+    def issue(
+        self,
+        *,
+        client: Client,
+        subject: Subject,
+        scope: str,
+        nonce: str = "",
+        code: str | None = None,
+        family: str | None = None,
+        include_refresh: bool = True,
+    ) -> dict[str, Any]:
+        """Sign a token set and store its row, in the current transaction."""
+        response, row = self.issuer.token_set(
+            client=client,
+            subject=subject,
+            names=self.names(subject),
+            scope=scope,
+            nonce=nonce,
+            code=code,
+            family=family,
+            include_refresh=include_refresh,
+        )
+        db().add(row)
+        return response
