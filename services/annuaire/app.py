@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 
 from services.kernel.db import Database
@@ -37,7 +38,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await database.write(lambda session: save_resources(session=session, resources=resources))
 
     async def reset() -> None:
-        database.clear()
+        await to_thread.run_sync(database.clear)
         await seed()
 
     await seed()

@@ -23,8 +23,9 @@ MAX_COUNT = 1000
 REFERENCE_TARGETS = {"organization": "Organization", "practitioner": "Practitioner", "partof": "Organization"}
 MODIFIERS = {"string": {"", "exact", "contains", "text"}, "token": {""}, "reference": {""}}
 DATE_PREFIXES = ("eq", "ne", "gt", "ge", "lt", "le")
-IGNORED = {"_format", "_pretty"}
-"""Accepted and without effect on the result (the API answers JSON either way)."""
+IGNORED = {"_format", "_pretty", "_totalMethod"}
+"""Accepted without effect: the API answers JSON either way and always counts exactly (fhirpy's
+``count()`` sends ``_totalMethod``)."""
 
 
 @dataclass(frozen=True)
