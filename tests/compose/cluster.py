@@ -15,7 +15,7 @@ import secrets
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,9 +157,21 @@ def _spawn(
     log_path = home / "service.log"
     command = [sys.executable, "-m", "services", *document["services"][service]["command"]]
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("SOCLE_")} | env
+    # the image installs the distribution; here the checkout is the installed code, whatever the cwd
+    full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=home, env=full_env, stdout=log, stderr=subprocess.STDOUT)
     return Instance(service, index, int(env["SOCLE_PORT"]), env, process, log_path)
+
+
+def eventually(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Poll ``condition`` until true: peers flush the shared traffic record in batches (0.2 s)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def wait_healthy(instance: Instance, timeout: float = START_TIMEOUT) -> None:
