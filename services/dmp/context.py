@@ -1,0 +1,212 @@
+"""Who is asking, for which patient, in which mode: the facts the policy needs, gathered per request.
+
+How a request states its access mode (no FHIR carrier exists, dmp.md §2 and §14): the headers
+``X-DMP-Access-Mode`` (``normal`` — the default —, ``bris_de_glace`` or ``centre_15``, JDV_J38 codes)
+and ``X-DMP-Access-Reason`` (free text, required for bris de glace). A peer service acting for the
+patient (the Mon espace santé side) calls with the internal secret and ``X-DMP-Actor: patient`` or
+``representative``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from services.kernel.errors import BadRequest, Forbidden, NotFound, SocleError, Unprocessable
+from services.kernel.tokens import Caller, ServiceCaller
+from services.kernel.traffic import annotate
+
+from . import store
+from .dates import now
+from .identity import QUALIFIED, InsDirectory
+from .models import DmpAudit, DmpDocument, DmpRecord
+from .policy import Decision, GateFacts, Mode, Outcome, Role, Visibility, decide, dmp_gate, visibility_of
+from .store import unframe
+
+MODE_HEADER = "x-dmp-access-mode"
+REASON_HEADER = "x-dmp-access-reason"
+ACTOR_HEADER = "x-dmp-actor"
+PHYSICIAN = "10"
+ERRORS: dict[int, type[SocleError]] = {400: BadRequest, 403: Forbidden, 404: NotFound, 422: Unprocessable}
+
+
+@dataclass
+class Access:
+    """A caller cleared to use one patient's DMP, and what they may see in it."""
+
+    ins: str
+    system: str
+    record: DmpRecord
+    role: Role
+    """The role towards every document of the patient (author is decided per document)."""
+    mode: Mode
+    reason: str
+    idnat: str
+    client_id: str
+
+    def role_for(self, row: DmpDocument) -> Role:
+        if self.role.is_professional and self.idnat and self.idnat in unframe(row.authors):
+            return Role.AUTHOR
+        return self.role
+
+    def decision(self, row: DmpDocument) -> Decision:
+        labels = visibility_of(unframe(row.security))
+        return decide(self.role_for(row), self.mode, labels, self.record.opposition)
+
+    def hidden_labels(self, role: Role | None = None) -> frozenset[str]:
+        """The visibility labels that hide a document from ``role`` (derived from the policy itself)."""
+        who = role or self.role
+        return frozenset(
+            v.value
+            for v in Visibility
+            if v is not Visibility.NORMAL and not decide(who, self.mode, frozenset({v}), False).visible
+        )
+
+
+def mode_of(request: Request) -> tuple[Mode, str]:
+    raw = request.headers.get(MODE_HEADER, Mode.NORMAL.value).strip()
+    try:
+        mode = Mode(raw)
+    except ValueError:
+        raise BadRequest(
+            f"unknown access mode {raw!r}: normal, bris_de_glace or centre_15 (JDV_J38)",
+            expression=["X-DMP-Access-Mode"],
+            fhir_code="code-invalid",
+        ) from None
+    return mode, request.headers.get(REASON_HEADER, "")
+
+
+def actor_of(request: Request, caller: Caller | ServiceCaller) -> Role:
+    if isinstance(caller, Caller):
+        return Role.PROFESSIONAL
+    raw = request.headers.get(ACTOR_HEADER, "patient")
+    if raw not in (Role.PATIENT, Role.REPRESENTATIVE):
+        raise BadRequest("X-DMP-Actor is patient or representative", expression=["X-DMP-Actor"])
+    return Role(raw)
+
+
+def ins_directory(request: Request) -> InsDirectory:
+    directory: InsDirectory | None = getattr(request.app.state, "ins_directory", None)
+    if directory is None:
+        directory = request.app.state.ins_directory = InsDirectory(request.app.state.peers.client("ins"))
+    return directory
+
+
+async def check_identity(request: Request, *, system: str, ins: str, expression: str) -> None:
+    """422 unless the INS service knows this INS as a qualified identity (EF_DMP11_01)."""
+    status = await ins_directory(request).status(system, ins)
+    if status is None:
+        raise Unprocessable(
+            f"INS {ins} is unknown to the INS service", expression=[expression], fhir_code="not-found"
+        )
+    if status != QUALIFIED:
+        raise Unprocessable(
+            f"the identity of INS {ins} is not qualified ({status or 'no status'}): the DMP needs a qualified INS",
+            expression=[expression],
+            fhir_code="business-rule",
+        )
+
+
+async def open_dmp(
+    request: Request,
+    caller: Caller | ServiceCaller,
+    *,
+    system: str,
+    ins: str,
+    writing: bool,
+    expression: str,
+    subtype: str,
+) -> Access:
+    """The caller's access to this patient's DMP, after every patient-level rule; raises on refusal."""
+    annotate(request, patient=ins)
+    mode, reason = mode_of(request)
+    base = actor_of(request, caller)
+    await check_identity(request, system=system, ins=ins, expression=expression)
+    database = request.app.state.db
+    idnat = caller.idnat if isinstance(caller, Caller) else ""
+
+    def facts(session: object) -> tuple[DmpRecord, bool]:
+        found = store.record(session, ins=ins)  # type: ignore[arg-type]
+        blocked = bool(idnat) and store.is_blocked(session, ins=ins, idnat=idnat)  # type: ignore[arg-type]
+        return found or DmpRecord(ins=ins, state="none"), blocked
+
+    record, blocked = await database.read(facts)
+    if base is Role.PROFESSIONAL and record.medecin_traitant and record.medecin_traitant == idnat:
+        base = Role.MEDECIN_TRAITANT
+    access = Access(ins, system, record, base, mode, reason, idnat, getattr(caller, "client_id", ""))
+    gate = dmp_gate(
+        GateFacts(
+            dmp_state=record.state,
+            blocked=blocked,
+            is_professional=base.is_professional,
+            is_physician=isinstance(caller, Caller) and caller.profession == PHYSICIAN,
+            mode=mode,
+            reason=reason,
+            writing=writing,
+        )
+    )
+    if gate.visible and not writing:
+        gate = decide(base, mode, frozenset(), record.opposition)
+    if gate.outcome is Outcome.REFUSED:
+        if record.state != "none":
+            await audit(request, access, action="E", subtype=subtype, outcome="4", description=gate.reason)
+        raise ERRORS.get(gate.status, Forbidden)(
+            gate.reason, expression=[expression], fhir_code="forbidden" if gate.status == 403 else None
+        )
+    return access
+
+
+async def audit(
+    request: Request,
+    access: Access,
+    *,
+    action: str,
+    subtype: str,
+    outcome: str = "0",
+    documents: list[str] | None = None,
+    description: str = "",
+) -> None:
+    """Record the access (and, the first time a professional opens this DMP, the patient's notification)."""
+    stamp = now()
+
+    def write(session: object) -> bool:
+        store.add_audit(session, row=_row(access, stamp, action, subtype, outcome, documents, description))  # type: ignore[arg-type]
+        if not access.idnat or outcome != "0":
+            return False
+        first = store.first_access(session, ins=access.ins, idnat=access.idnat, now=stamp)  # type: ignore[arg-type]
+        if first:
+            notice = f"notification au patient : premier accès de {access.idnat} à son DMP"
+            store.add_audit(
+                session, row=_row(access, stamp, "E", "first-access-notification", "0", None, notice)
+            )  # type: ignore[arg-type]
+        return first
+
+    if await request.app.state.db.write(write):
+        annotate(request, notification="first-access")
+
+
+def _row(
+    access: Access,
+    stamp: str,
+    action: str,
+    subtype: str,
+    outcome: str,
+    documents: list[str] | None,
+    description: str,
+) -> DmpAudit:
+    return DmpAudit(
+        id=str(uuid.uuid4()),
+        recorded=stamp,
+        patient_ins=access.ins,
+        idnat=access.idnat,
+        client_id=access.client_id,
+        action=action,
+        subtype=subtype,
+        mode=access.mode.value,
+        reason=access.reason,
+        outcome=outcome,
+        documents=",".join(documents or []),
+        description=description,
+    )

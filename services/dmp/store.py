@@ -1,0 +1,297 @@
+"""Persistence of the DMP: functions over a Session, keyword-only, one transaction per caller."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, false, func, or_, select
+from sqlmodel import Session
+
+from services.kernel.errors import Conflict, NotFound, Unprocessable
+
+from .bundle import Submission
+from .dates import upper_bound
+from .models import DmpAudit, DmpBinary, DmpBlock, DmpDocument, DmpFirstAccess, DmpRecord, DmpSubmissionSet
+from .resources import stored_document, stored_submission_set, with_metadata
+from .search import DocumentQuery
+
+
+def frame(values: Iterable[str]) -> str:
+    return "|" + "".join(f"{v}|" for v in values)
+
+
+def unframe(value: str) -> list[str]:
+    return [v for v in value.split("|") if v]
+
+
+def seed_records(session: Session, *, patients: Iterable[Any], now: str) -> None:
+    """The fixed patients' DMP state, added once (an existing record is left as the tests made it)."""
+    known = set(session.execute(select(DmpRecord.ins)).scalars())
+    for patient in patients:
+        if patient.ins in known:
+            continue
+        session.add(
+            DmpRecord(
+                ins=patient.ins,
+                state=patient.dmp,
+                opposition=patient.opposition,
+                medecin_traitant=patient.medecin_traitant,
+                updated=now,
+            )
+        )
+        for idnat in patient.blocked:
+            session.add(DmpBlock(ins=patient.ins, idnat=idnat))
+
+
+def record(session: Session, *, ins: str) -> DmpRecord | None:
+    return session.get(DmpRecord, ins)
+
+
+def is_blocked(session: Session, *, ins: str, idnat: str) -> bool:
+    statement = select(DmpBlock.id).where(DmpBlock.ins == ins, DmpBlock.idnat == idnat)
+    return session.execute(statement).first() is not None
+
+
+def blocked_of(session: Session, *, ins: str) -> list[str]:
+    return list(session.execute(select(DmpBlock.idnat).where(DmpBlock.ins == ins)).scalars())
+
+
+def set_blocked(session: Session, *, ins: str, idnat: str, blocked: bool) -> None:
+    existing = session.execute(select(DmpBlock).where(DmpBlock.ins == ins, DmpBlock.idnat == idnat)).scalar()
+    if blocked and existing is None:
+        session.add(DmpBlock(ins=ins, idnat=idnat))
+    elif not blocked and existing is not None:
+        session.delete(existing)
+
+
+def save_record(session: Session, *, row: DmpRecord) -> DmpRecord:
+    return session.merge(row)
+
+
+def _replaced(session: Session, *, target: str, ins: str) -> DmpDocument:
+    if target.startswith("identifier:"):
+        value = target.removeprefix("identifier:")
+        row = session.execute(
+            select(DmpDocument).where(
+                DmpDocument.patient_ins == ins,
+                or_(DmpDocument.unique_id == value, DmpDocument.id == value.removeprefix("urn:uuid:")),
+            )
+        ).scalar()
+    else:
+        row = session.get(DmpDocument, target)
+    if row is None or row.patient_ins != ins:
+        raise NotFound(
+            f"the replaced document {target} is not in this patient's DMP",
+            expression=["DocumentReference.relatesTo"],
+        )
+    if row.status != "current":
+        raise Conflict(
+            f"the replaced document {row.id} is {row.status}, not current",
+            expression=["DocumentReference.relatesTo"],
+        )
+    return row
+
+
+def save_submission(
+    session: Session, *, plan: Submission, base_url: str, submitter: str, now: str
+) -> list[DmpDocument]:
+    """Store a checked submission whole; replaced documents become superseded in the same transaction."""
+    ins = plan.patient[1]
+    for document in plan.documents:
+        if session.execute(
+            select(DmpDocument.id).where(DmpDocument.unique_id == document.facts.unique_id)
+        ).first():
+            raise Unprocessable(
+                f"a document with uniqueId {document.facts.unique_id} is already stored (never modified)",
+                expression=[f"Bundle.entry[{document.entry}].resource.masterIdentifier"],
+                fhir_code="duplicate",
+            )
+    for binary in plan.binaries:
+        session.add(DmpBinary(id=binary.id, content_type=binary.content_type, data=binary.data))
+    rows = []
+    for document in plan.documents:
+        facts = document.facts
+        if facts.replaces:
+            old = _replaced(session, target=facts.replaces, ins=ins)
+            supersede(session, row=old, now=now)
+            facts.replaces = old.id
+        resource = stored_document(
+            facts,
+            id=document.id,
+            binary_url=f"{base_url}/fhir/Binary/{document.binary_id}",
+            version=1,
+            last_updated=now,
+        )
+        row = DmpDocument(
+            id=document.id,
+            patient_ins=ins,
+            status="current",
+            unique_id=facts.unique_id,
+            type_code=facts.type_code,
+            class_code=facts.class_code,
+            format_code=facts.format_code,
+            facility_code=facts.facility_code,
+            setting_code=facts.setting_code,
+            security=frame(facts.security),
+            event_codes=frame(facts.event_codes),
+            is_archived=facts.is_archived,
+            date=facts.date,
+            creation=facts.creation,
+            period_start=facts.period_start,
+            period_end=facts.period_end,
+            authors=frame([*facts.authors, submitter]),
+            author_names=frame(facts.author_names),
+            replaces=facts.replaces or "",
+            binary_id=document.binary_id,
+            version=1,
+            last_updated=now,
+            resource=json.dumps(resource, ensure_ascii=False),
+        )
+        session.add(row)
+        rows.append(row)
+    if plan.set_resource:
+        urls = {d.full_url: f"DocumentReference/{d.id}" for d in plan.documents}
+        session.add(
+            DmpSubmissionSet(
+                id=plan.set_id,
+                patient_ins=ins,
+                unique_id=plan.set_unique_id,
+                date=plan.date,
+                resource=json.dumps(stored_submission_set(plan, base_url=base_url, document_urls=urls)),
+            )
+        )
+    return rows
+
+
+def supersede(session: Session, *, row: DmpDocument, now: str) -> None:
+    resource = with_metadata(
+        json.loads(row.resource),
+        status="superseded",
+        labels=unframe(row.security),
+        archived=row.is_archived,
+        version=row.version + 1,
+        last_updated=now,
+    )
+    row.status, row.version, row.last_updated = "superseded", row.version + 1, now
+    row.resource = json.dumps(resource, ensure_ascii=False)
+    session.add(row)
+
+
+def document(session: Session, *, id: str) -> DmpDocument | None:
+    return session.get(DmpDocument, id)
+
+
+def documents_by_identifier(session: Session, *, value: str) -> list[DmpDocument]:
+    """Documents whose uniqueId (masterIdentifier) or entryUUID is ``value`` (dmp.md §16.2)."""
+    statement = select(DmpDocument).where(
+        or_(DmpDocument.unique_id == value, DmpDocument.id == value.removeprefix("urn:uuid:"))
+    )
+    return list(session.execute(statement).scalars())
+
+
+def binary_with_document(session: Session, *, binary_id: str) -> tuple[DmpBinary, DmpDocument] | None:
+    binary = session.get(DmpBinary, binary_id)
+    if binary is None:
+        return None
+    row = session.execute(select(DmpDocument).where(DmpDocument.binary_id == binary_id)).scalar()
+    return (binary, row) if row is not None else None
+
+
+def save_document(session: Session, *, row: DmpDocument) -> None:
+    session.add(row)
+
+
+def _date_clause(column: Any, prefix: str, value: str) -> ColumnElement[bool]:
+    if prefix == "eq":
+        return and_(column >= value, column < upper_bound(value))
+    if prefix in ("ge",):
+        return column >= value
+    if prefix in ("gt", "sa"):
+        return column >= upper_bound(value)
+    if prefix == "le":
+        return column < upper_bound(value)
+    return column < value  # lt, eb
+
+
+def search_documents(
+    session: Session,
+    *,
+    query: DocumentQuery,
+    hidden_labels: frozenset[str],
+    author_hidden_labels: frozenset[str],
+    caller_idnat: str,
+) -> tuple[list[DmpDocument], int]:
+    """One page of matching documents (newest first) and the total, visibility applied in SQL."""
+    clauses: list[ColumnElement[bool]] = [
+        DmpDocument.patient_ins == query.patient_ins,
+        DmpDocument.status.in_(query.statuses),  # type: ignore[attr-defined]
+    ]
+    for column, values in query.tokens.items():
+        clauses.append(getattr(DmpDocument, column).in_(values))
+    for column, values in query.framed.items():
+        clauses.append(or_(*(getattr(DmpDocument, column).contains(f"|{v}|") for v in values)))
+    for column, prefix, value in query.dates:
+        clauses.append(_date_clause(getattr(DmpDocument, column), prefix, value))
+    if query.ids:
+        clauses.append(DmpDocument.id.in_(query.ids))  # type: ignore[attr-defined]
+    if query.identifiers:
+        clauses.append(
+            or_(
+                DmpDocument.unique_id.in_(query.identifiers),  # type: ignore[attr-defined]
+                DmpDocument.id.in_([v.removeprefix("urn:uuid:") for v in query.identifiers]),  # type: ignore[attr-defined]
+            )
+        )
+    if query.relates_to:
+        clauses.append(DmpDocument.replaces.in_(query.relates_to))  # type: ignore[attr-defined]
+    for name in query.author_names:
+        clauses.append(DmpDocument.author_names.contains(name))  # type: ignore[attr-defined]
+    if query.is_archived is not None:
+        clauses.append(DmpDocument.is_archived == query.is_archived)
+    clauses.append(_visible(hidden_labels, author_hidden_labels, caller_idnat))
+    where = and_(*clauses)
+    total = session.execute(select(func.count()).select_from(DmpDocument).where(where)).scalar_one()
+    page = session.execute(
+        select(DmpDocument)
+        .where(where)
+        .order_by(DmpDocument.date.desc(), DmpDocument.id)  # type: ignore[attr-defined]
+        .offset(query.offset)
+        .limit(query.count)
+    ).scalars()
+    return list(page), int(total)
+
+
+def _visible(hidden: frozenset[str], author_hidden: frozenset[str], idnat: str) -> ColumnElement[bool]:
+    def clear_of(labels: frozenset[str]) -> ColumnElement[bool]:
+        return and_(*(DmpDocument.security.notlike(f"%|{label}|%") for label in sorted(labels)))  # type: ignore[attr-defined]
+
+    if not hidden:
+        return and_(True)  # type: ignore[arg-type]
+    own = and_(DmpDocument.authors.contains(f"|{idnat}|"), clear_of(author_hidden)) if idnat else false()  # type: ignore[attr-defined]
+    return or_(clear_of(hidden), own)
+
+
+def add_audit(session: Session, *, row: DmpAudit) -> None:
+    session.add(row)
+
+
+def first_access(session: Session, *, ins: str, idnat: str, now: str) -> bool:
+    """True (and remembered) the first time this professional opens this DMP."""
+    if session.get(DmpFirstAccess, (ins, idnat)) is not None:
+        return False
+    session.add(DmpFirstAccess(ins=ins, idnat=idnat, at=now))
+    return True
+
+
+def audits(session: Session, *, ins: str, offset: int, count: int) -> tuple[list[DmpAudit], int]:
+    where = DmpAudit.patient_ins == ins
+    total = session.execute(select(func.count()).select_from(DmpAudit).where(where)).scalar_one()
+    rows = session.execute(
+        select(DmpAudit)
+        .where(where)
+        .order_by(DmpAudit.recorded.desc(), DmpAudit.id)
+        .offset(offset)
+        .limit(count)  # type: ignore[attr-defined]
+    ).scalars()
+    return list(rows), int(total)
