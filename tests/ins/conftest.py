@@ -17,8 +17,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from services.ins.app import create_app
-from services.ins.settings import DEFAULT_TEST_IDAM
-from services.kernel.settings import Settings
+from services.ins.settings import DEFAULT_TEST_IDAM, InsSettings
 from services.kernel.tokens import ServiceCaller, require_professional_or_service
 from tests.support import free_port
 
@@ -26,7 +25,7 @@ __all__ = ["DEFAULT_TEST_IDAM"]
 
 
 def ins_app(data_dir: Path, **overrides: object) -> FastAPI:
-    app = create_app(Settings(service="ins", data_dir=data_dir, **overrides))  # type: ignore[arg-type]
+    app = create_app(InsSettings(service="ins", data_dir=data_dir, **overrides))  # type: ignore[arg-type]
     app.dependency_overrides[require_professional_or_service] = lambda: ServiceCaller("dmp")
     return app
 
