@@ -87,6 +87,7 @@ async def metadata(request: Request) -> FhirResponse:
 
 
 @router.get("")
+@router.get("/", include_in_schema=False)
 async def get_page(request: Request) -> FhirResponse:
     """A next page (``_getpages`` + ``_pageId``), the only search the server base answers."""
     getpages, page_id = request.query_params.get("_getpages"), request.query_params.get("_pageId")

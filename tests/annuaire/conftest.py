@@ -35,3 +35,9 @@ def seed(stack: RunningStack) -> dict[str, Any]:
     """The fixed test data as the stack publishes it (``/_sim/fixtures``)."""
     with stack.client() as client:
         return client.get("/_sim/fixtures").json()  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+def stack_client(stack: RunningStack) -> Iterator[httpx.Client]:
+    with stack.client() as client:
+        yield client
