@@ -13,7 +13,9 @@ from services.kernel.runtime import Runtime
 from services.kernel.service import service_app
 from services.kernel.settings import Settings
 
+from .ciba import install as install_ciba
 from .clients import static_metadata
+from .ecps import router as ecps_router
 from .endpoints import install as install_endpoints
 from .grants import install as install_grants
 from .keys import KeyRing, store_key
@@ -44,6 +46,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     provider = Provider(settings, app.state.runtime.fixtures, database, keys)
     install_grants(provider)
     install_endpoints(provider)
+    install_ciba(provider)
 
     def start(session: Session) -> None:
         keys.load(session)
@@ -85,4 +88,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.include_router(router)
     app.include_router(test_router)
+    app.include_router(ecps_router)
     return app

@@ -62,6 +62,9 @@ def authorize(
     """Decide the answer to an authorization request; ``login`` = (idNat, means) from the login page."""
     server = provider.server
     session = live_session(db(), sid=cookie_sid, touch=True) if cookie_sid else None
+    hint = request.payload.data.get("login_hint")
+    if session is not None and hint and hint != session.idnat:
+        session = None  # a login_hint for someone else is a new login, not this SSO session
     current = Subject(session.idnat, session.sid, session.auth_mode, session.auth_time) if session else None
     try:
         # auto-login stands for a user who is always there: prompt=none never fails for lack of a session

@@ -7,16 +7,18 @@ from typing import Any
 
 from authlib.oauth2 import OAuth2Error
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from services.kernel.settings import PSC_REALM_PATH
 from services.kernel.traffic import annotate
 
 from .authorize import ErrorPage, LoginNeeded, Redirect, authorize
 from .bearer import bearer_of, live_access_token
+from .ciba import backchannel_request
 from .discovery import OIDC, metadata
 from .grants import subject_of
-from .pages import error_page, login_page, push_page
+from .logout import logout, notify
+from .pages import error_page, login_page, message_page, push_page
 from .server import OAuthResult, Provider, PscJsonRequest, PscRequest, db
 from .store import get_client
 
@@ -178,3 +180,29 @@ async def register(request: Request) -> Response:
             return OAuthResult(*error())
 
     return to_response(await provider.run(work))
+
+
+@router.api_route(REALM + OIDC + "/logout", methods=["GET", "POST"])
+async def end_session_endpoint(request: Request) -> Response:
+    provider = provider_of(request)
+    oauth = await oauth_request(request)
+    params = oauth.payload.data
+    cookie_sid = request.cookies.get(SESSION_COOKIE)
+    outcome = await provider.run(lambda: logout(provider, params, cookie_sid=cookie_sid))
+    if outcome.error:
+        return error_page(request, "invalid_request", outcome.error)
+    await notify(outcome.notices)
+    if outcome.redirect:
+        response: Response = RedirectResponse(outcome.redirect, status_code=302)
+    else:
+        response = message_page(request, "Session fermée", "Vous êtes déconnecté de Pro Santé Connect.")
+    response.delete_cookie(SESSION_COOKIE, path=cookie_path(request))
+    return response
+
+
+@router.post(REALM + OIDC + "/ext/ciba/auth")
+async def backchannel_authentication(request: Request) -> Response:
+    provider = provider_of(request)
+    oauth = await oauth_request(request)
+    annotate(request, client_id=oauth.payload.client_id or "", idnat=oauth.form.get("login_hint"))
+    return to_response(await provider.run(lambda: backchannel_request(provider, oauth)))

@@ -13,10 +13,11 @@ from fastapi import APIRouter, Request
 from services.kernel.errors import BadRequest, NotFound
 from services.kernel.settings import PSC_REALM_PATH
 
+from .ciba import decide
 from .clients import SettingsError, check_socle_settings
 from .keys import new_key, store_key
 from .server import Provider, db
-from .store import update_client_settings
+from .store import pending_ciba, update_client_settings
 
 router = APIRouter(prefix=PSC_REALM_PATH + "/socle")
 
@@ -56,3 +57,33 @@ async def rotate(request: Request) -> dict[str, Any]:
 
     await provider.run(work)
     return provider.keys.jwks
+
+
+@router.get("/ciba")
+async def ciba_pending(request: Request, idnat: str | None = None) -> list[dict[str, Any]]:
+    """Pending CIBA requests (of one professional with ``idnat``), what the phone would show."""
+    provider = provider_of(request)
+    rows = await provider.read(lambda: pending_ciba(db(), idnat=idnat))
+    return [
+        {
+            "auth_req_id": row.auth_req_id,
+            "client_id": row.client_id,
+            "idnat": row.idnat,
+            "binding_message": row.binding_message,
+            "channel": row.channel,
+            "expires_at": row.expires_at,
+        }
+        for row in rows
+    ]
+
+
+@router.post("/ciba/{auth_req_id}/{decision}")
+async def ciba_decide(request: Request, auth_req_id: str, decision: str) -> dict[str, str]:
+    """Approve or refuse a pending request, as the professional would on the e-CPS app."""
+    if decision not in ("approve", "deny"):
+        raise NotFound("decision is approve or deny")
+    provider = provider_of(request)
+    row = await provider.run(lambda: decide(provider, auth_req_id=auth_req_id, approve=decision == "approve"))
+    if row is None:
+        raise NotFound("no such pending CIBA request")
+    return {"auth_req_id": row.auth_req_id, "status": row.status}
