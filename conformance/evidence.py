@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from email import policy
+from email.parser import Parser
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl
 
 from .checks import fail, not_tested
 
 INTERNAL_HEADER = "x-socle-internal"
+BODY_LIMIT = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,30 @@ class Exchange:
         return f"#{self.id} {self.method} {self.service}{self.path}{query} → {self.status}"
 
 
+def message_exchange(message: dict[str, Any]) -> Exchange:
+    """An MSSanté message shown as an exchange: its source as the request, its findings as the answer."""
+    raw = message.get("raw") or ""
+    head = raw.split("\r\n\r\n", 1)[0].split("\n\n", 1)[0]
+    headers = dict(Parser(policy=policy.default).parsestr(head, headersonly=True).items())
+    answer = {
+        key: message.get(key) for key in ("mailbox", "recipients", "patient_ins", "conformant", "findings")
+    }
+    return Exchange(
+        {
+            "id": message["id"],
+            "service": "mssante",
+            "method": "SMTP",
+            "path": f"/messages/{message['id']}",
+            "query": "",
+            "status": 250,
+            "request_headers": {k.lower(): str(v) for k, v in headers.items()},
+            "request_body": raw[:BODY_LIMIT],
+            "response_headers": {},
+            "response_body": json.dumps(answer, ensure_ascii=False),
+        }
+    )
+
+
 @dataclass
 class DriverOutcome:
     """What the driver process did: exit code, whether it hung, what it reported, its output tail."""
@@ -136,6 +163,8 @@ class ScenarioEvidence:
     internal: list[Exchange]
     driver: DriverOutcome
     faults: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[Exchange] = field(default_factory=list)
+    """MSSanté messages the software sent in the scenario (method ``SMTP``), one per mailbox copy."""
     used: list[Exchange] = field(default_factory=list)
     """Exchanges a check looked at: shown with its result in the reports."""
 
@@ -167,6 +196,13 @@ class ScenarioEvidence:
                 fail(f"no evidence: the software made no request in this scenario ({self.driver.describe()})")
             fail(f"no evidence of {what} in this scenario")
         return found
+
+    def sent(self) -> list[Exchange]:
+        """The copies of every message the software sent (noted as used); none fails the check."""
+        if not self.messages:
+            fail(f"no evidence: no MSSanté message was sent in this scenario ({self.driver.describe()})")
+        self.used.extend(ex for ex in self.messages if ex not in self.used)
+        return self.messages
 
     def require_driver_ran(self) -> None:
         """Checks of a scenario whose driver could not start cannot say anything."""

@@ -11,14 +11,14 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .catalogue import catalogue
 from .checks import all_checks
 from .driver import DriverEnv, driver_command, run_driver
 from .engine import evaluate, exit_code, roll_up
-from .evidence import DriverOutcome, Exchange, ScenarioEvidence
+from .evidence import DriverOutcome, Exchange, ScenarioEvidence, message_exchange
 from .report_model import RunReport
 from .scenarios import SCENARIOS, Scenario
 from .stack import RegisteredClient, Stack, StackError
@@ -185,6 +185,7 @@ def _run(stack: Stack, options: RunOptions, progress: Progress | None) -> RunRep
         stack.clear_faults()
         faults = [stack.add_fault(rule) for rule in scenario.faults]
         since = stack.last_exchange_id()
+        began = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
         if options.wait:
             outcome = wait_for_tester(stack, scenario, since, options)
         else:
@@ -205,6 +206,14 @@ def _run(stack: Stack, options: RunOptions, progress: Progress | None) -> RunRep
             internal=internal,
             driver=outcome,
             faults=faults,
+            messages=[
+                message_exchange(m)
+                for m in stack.messages(address=data.professional["mailbox"], since=began)
+                if m.get("kind", "message") == "message"
+                and data.professional["mailbox"] in f"{m.get('from', '')} {m.get('envelope_from', '')}"
+            ]
+            if "mssante" in scenario.services
+            else [],
         )
         if progress:
             progress("done", scenario, outcome)

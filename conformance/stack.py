@@ -94,6 +94,14 @@ class Stack:
                 return out
             since_id = page[-1]["id"]
 
+    def messages(self, *, address: str, since: str) -> list[dict[str, Any]]:
+        """MSSanté messages sent from or to ``address`` since an ISO instant, each with its raw source."""
+        found = self._get("/mss/api/messages", address=address, since=since, limit=200)["messages"]
+        for message in found:
+            response = self.http.get(f"/mss/api/messages/{message['id']}/raw")
+            message["raw"] = response.text if response.status_code == 200 else ""
+        return list(found)
+
     def add_fault(self, rule: dict[str, Any]) -> dict[str, Any]:
         response = self.http.post("/_sim/faults", json=rule)
         if response.status_code >= 400:

@@ -1,5 +1,5 @@
 """The checks, one module per service; importing this package registers them all."""
 
-from . import psc
+from . import dmp, ins, mss, psc
 
-__all__ = ["psc"]
+__all__ = ["dmp", "ins", "mss", "psc"]

@@ -1,0 +1,228 @@
+"""DMP checks: status check before feeding, ITI-65 content, INS in documents, replace/mask/delete,
+behaviour when the DMP is unavailable (dmp.md §3, §8, §9, §14).
+
+Evidence is the requests the software made to the DMP with the run's PSC client, their bodies and the
+DMP's answers (a refused bundle is a 4xx with an OperationOutcome).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from lxml import etree
+
+from ..checks import check, expect, fail, not_tested
+from ..evidence import Exchange, ScenarioEvidence
+from .ins import INS_OIDS
+
+FEED_SCENARIOS = ["dmp-feed", "dmp-replace-delete", "dmp-unavailable"]
+CDA_NS = {"cda": "urn:hl7-org:v3"}
+MASKS = ("MASQUE_PS", "INVISIBLE_PATIENT")
+HARDENED = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
+
+
+@cache
+def value_sets() -> dict[str, set[str]]:
+    text = resources.files("conformance").joinpath("data/dmp-value-sets.json").read_text(encoding="utf-8")
+    return {key: set(vs["codes"]) for key, vs in json.loads(text)["value_sets"].items()}
+
+
+def is_feed(ex: Exchange) -> bool:
+    """ITI-65 (POST to the FHIR base) or ITI-105 (POST DocumentReference)."""
+    path = ex.path.rstrip("/")
+    return ex.method == "POST" and path.endswith(("/fhir", "/fhir/Bundle", "/fhir/DocumentReference"))
+
+
+def feeds(ev: ScenarioEvidence) -> list[Exchange]:
+    found = [ex for ex in ev.http("dmp", method="POST") if is_feed(ex)]
+    if not found:
+        ev.require("a DMP feed (ITI-65 or ITI-105)", service="dmp", method="POST")
+        fail("no evidence of a DMP feed (ITI-65 or ITI-105) in this scenario")
+    return found
+
+
+def entries(ex: Exchange) -> list[dict[str, Any]]:
+    body = ex.json(response=False) or {}
+    if body.get("resourceType") == "Bundle":
+        return [entry.get("resource") or {} for entry in body.get("entry") or []]
+    return [body]
+
+
+def documents(ex: Exchange) -> list[dict[str, Any]]:
+    return [r for r in entries(ex) if r.get("resourceType") == "DocumentReference"]
+
+
+def codes(concept: dict[str, Any] | None) -> set[str]:
+    return {c.get("code", "") for c in (concept or {}).get("coding") or []}
+
+
+def cda_of(ex: Exchange) -> list[etree._Element]:
+    """The CDA documents a feed carries (Binary.data or inline attachment data), parsed without entities."""
+    blobs = [r.get("data") for r in entries(ex) if r.get("resourceType") == "Binary"]
+    blobs += [c.get("attachment", {}).get("data") for d in documents(ex) for c in d.get("content") or []]
+    out = []
+    for blob in filter(None, blobs):
+        try:
+            root = etree.fromstring(base64.b64decode(blob), HARDENED)
+        except (binascii.Error, etree.XMLSyntaxError, ValueError):
+            continue
+        if etree.QName(root).localname == "ClinicalDocument":
+            out.append(root)
+    return out
+
+
+@check("DMP-01", ["DMP-STATUS-01"], scenarios=FEED_SCENARIOS, title="DMP status checked before feeding")
+def status_before_feed(ev: ScenarioEvidence) -> None:
+    """SC.DMP/CONF.01: before feeding, the software asks whether the patient's DMP exists and is open (TD0.2)."""
+    first = feeds(ev)[0]
+    checks = [
+        ex
+        for ex in ev.http("dmp", method="GET", path="/fhir/Patient")
+        if ex.id < first.id and ev.patient in (ex.raw.get("query") or "")
+    ]
+    expect(checks, f"no DMP status check (GET Patient?identifier=…{ev.patient}) before {first.summary()}")
+    expect(any(ex.ok for ex in checks), f"the DMP status check failed: {checks[-1].summary()}")
+
+
+@check("DMP-02", ["DMP-STATUS-02"], scenarios=FEED_SCENARIOS, title="No consultation authorisation to feed")
+def no_authorisation_for_feed(ev: ScenarioEvidence) -> None:
+    """DMP/CONF.05: feeding or deleting needs no access authorisation (TD0.3); asking for one is a misuse."""
+    feeds(ev)
+    asked = [ex for ex in ev.http("dmp") if "/Consent" in ex.path]
+    expect(
+        not asked, f"the software asked for an access authorisation: {asked[0].summary() if asked else ''}"
+    )
+
+
+@check("DMP-03", ["DMP-FEED-01"], scenarios=FEED_SCENARIOS, title="ITI-65 bundle accepted by the DMP")
+def feed_accepted(ev: ScenarioEvidence) -> str:
+    """The software publishes a whole transaction Bundle (SubmissionSet, DocumentReference, Binary) that the
+    DMP accepts; a refused bundle is shown with the DMP's OperationOutcome."""
+    found = feeds(ev)
+    accepted = [ex for ex in found if ex.ok]
+    if not accepted:
+        refused = found[-1]
+        fail(
+            f"the DMP refused every feed; last: {refused.summary()} {(refused.raw.get('response_body') or '')[:300]}"
+        )
+    for ex in accepted:
+        kinds = {r.get("resourceType") for r in entries(ex)}
+        if ex.path.rstrip("/").endswith("/fhir"):
+            expect(
+                {"List", "DocumentReference"} <= kinds,
+                f"{ex.summary()}: bundle without SubmissionSet or DocumentReference",
+            )
+    return f"{len(accepted)} feed(s) accepted"
+
+
+@check("DMP-04", ["DMP-FEED-02"], scenarios=FEED_SCENARIOS, title="Metadata from the DMP code lists")
+def metadata(ev: ScenarioEvidence) -> None:
+    """SC.DMP/CONF.04 and PDSm: type (JDV_J66), class (J57), format (J60), a confidentiality label and an author."""
+    known = value_sets()
+    for ex in feeds(ev):
+        for doc in documents(ex):
+            expect(codes(doc.get("type")) & known["type"], f"{ex.summary()}: type not in JDV_J66")
+            expect(
+                codes((doc.get("category") or [{}])[0]) & known["class"],
+                f"{ex.summary()}: class not in JDV_J57",
+            )
+            formats = {c.get("format", {}).get("code") for c in doc.get("content") or []}
+            expect(formats & known["format"], f"{ex.summary()}: format not in JDV_J60")
+            expect(doc.get("securityLabel"), f"{ex.summary()}: no confidentiality (securityLabel)")
+            expect(doc.get("author"), f"{ex.summary()}: no author")
+
+
+@check(
+    "DMP-05", ["DMP-FEED-04"], scenarios=FEED_SCENARIOS, title="Professional identified in every DMP request"
+)
+def professional_identified(ev: ScenarioEvidence) -> None:
+    """SC.DMP/AIRS.06: every DMP request carries the professional's PSC token, so the DMP knows the idNat."""
+    calls = ev.require("a DMP request", service="dmp")
+    for ex in calls:
+        expect(ex.bearer, f"{ex.summary()}: no Bearer token")
+        expect(ex.status != 401, f"{ex.summary()}: the token was refused")
+        expect(
+            ex.idnat == ev.professional, f"{ex.summary()}: made as {ex.idnat}, not as the test professional"
+        )
+
+
+@check(
+    "DMP-06", ["INS-DOC-01"], scenarios=["dmp-feed"], title="Qualified INS in the document and its metadata"
+)
+def ins_in_documents(ev: ScenarioEvidence) -> None:
+    """The DocumentReference subject and the CDA recordTarget carry the INS with an INS OID (spec A9)."""
+    for ex in [ex for ex in feeds(ev) if ex.ok]:
+        for doc in documents(ex):
+            subject = json.dumps(doc.get("subject") or {})
+            expect(ev.patient in subject, f"{ex.summary()}: the subject does not name INS {ev.patient}")
+            expect(any(oid in subject for oid in INS_OIDS), f"{ex.summary()}: the subject has no INS OID")
+        cdas = cda_of(ex)
+        expect(cdas, f"{ex.summary()}: no CDA document in the feed")
+        for cda in cdas:
+            ids = cda.findall("cda:recordTarget/cda:patientRole/cda:id", CDA_NS)
+            expect(
+                any(i.get("root") in INS_OIDS and i.get("extension") == ev.patient for i in ids),
+                f"{ex.summary()}: the CDA recordTarget does not carry INS {ev.patient} with an INS OID",
+            )
+
+
+@check(
+    "DMP-07", ["DMP-REPLACE-01"], scenarios=["dmp-replace-delete"], title="Document replaced by a new version"
+)
+def replaced(ev: ScenarioEvidence) -> None:
+    """A new version replaces the old one (relatesTo replaces), accepted by the DMP (dmp.md §3)."""
+    replacing = [
+        ex
+        for ex in feeds(ev)
+        if any(rel.get("code") == "replaces" for d in documents(ex) for rel in d.get("relatesTo") or [])
+    ]
+    expect(replacing, "no feed replaced a document (relatesTo code replaces)")
+    expect(any(ex.ok for ex in replacing), f"the DMP refused the replacement: {replacing[-1].summary()}")
+
+
+def patches(ev: ScenarioEvidence) -> list[tuple[Exchange, str]]:
+    return [(ex, ex.raw.get("request_body") or "") for ex in ev.http("dmp", method="PATCH")]
+
+
+@check("DMP-08", ["DMP-DELETE-01"], scenarios=["dmp-replace-delete"], title="Document deleted")
+def deleted(ev: ScenarioEvidence) -> None:
+    """SC.DMP/CONF.03: the author deletes a document it published (PATCH status entered-in-error, TD3.3c)."""
+    found = [ex for ex, body in patches(ev) if "entered-in-error" in body]
+    expect(found, "no deletion (PATCH status entered-in-error)")
+    expect(any(ex.ok for ex in found), f"the DMP refused the deletion: {found[-1].summary()}")
+
+
+@check("DMP-09", ["DMP-MASK-01"], scenarios=["dmp-replace-delete"], title="Document masked")
+def masked(ev: ScenarioEvidence) -> None:
+    """A document is masked from professionals or made invisible to the patient (TD3.3a/b, securityLabel)."""
+    found = [ex for ex, body in patches(ev) if any(mask in body for mask in MASKS)]
+    expect(found, "no masking (PATCH securityLabel MASQUE_PS or INVISIBLE_PATIENT)")
+    expect(any(ex.ok for ex in found), f"the DMP refused the masking: {found[-1].summary()}")
+
+
+@check(
+    "DMP-10",
+    ["DMP-ROBUST-01"],
+    scenarios=["dmp-unavailable"],
+    title="Retry or clean error when the DMP fails",
+)
+def robust(ev: ScenarioEvidence) -> str:
+    """With the DMP answering 503 once, the software retries (the document is then stored once) or stops
+    with a clear error; it never claims success for a document the DMP did not store."""
+    found = feeds(ev)
+    failed = [ex for ex in found if ex.status >= 500]
+    if not failed:
+        not_tested("the injected DMP failure was never hit")
+    later = [ex for ex in found if ex.id > failed[0].id and ex.ok]
+    if later:
+        stored = [ex for ex in found if ex.ok]
+        expect(len(stored) == 1, f"the document was stored {len(stored)} times")
+        return "retried after the failure; stored once"
+    expect(not ev.driver.completed or ev.driver.reported.get("outcome") == "error",
+           "the DMP never stored the document, yet the software reported success")  # fmt: skip
+    return "stopped with a clean error"
