@@ -223,6 +223,8 @@ def match_vitale(query: VitaleQuery, candidates: Iterable[Person]) -> Outcome:
     return outcome
 
 
-def verify(person: Person | None, query: TraitsQuery) -> bool:
-    """INSi "vérification": does the identity behind an INS carry these traits?"""
-    return person is not None and traits_match(query, person)
+def verify(person: Person | None, query: TraitsQuery) -> Outcome:
+    """INSi "vérification": ``00`` when the identity behind an INS carries these traits, else ``01``."""
+    if person is None or not traits_match(query, person):
+        return Outcome(NOT_FOUND)
+    return Outcome(FOUND, person, " ".join(query.first_names), (person,))

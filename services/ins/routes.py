@@ -69,7 +69,7 @@ async def match(request: Request, caller: CurrentCaller) -> FhirResponse:
     traits = wanted.traits
     if wanted.ins:
         person = await request.app.state.db.read(lambda s: store.get(s, ins=wanted.ins))
-        outcome = Outcome(FOUND, person) if person and verify(person, traits) else Outcome(NOT_FOUND)
+        outcome = verify(person, traits)
     else:
         candidates = await request.app.state.db.read(
             lambda s: store.by_traits(
