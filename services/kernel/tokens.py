@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from joserfc import jwt
+from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
@@ -85,7 +85,7 @@ class PscTokenVerifier:
     async def _keys_for(self, token: str) -> KeySet:
         keys = self._keys or await self._fetch_keys()
         try:
-            kid = jwt.extract_compact(token.encode()).headers().get("kid")
+            kid = jws.extract_compact(token.encode()).headers().get("kid")
         except JoseError as exc:
             raise invalid_token("not a JWT") from exc
         known = {key.kid for key in keys.keys}
