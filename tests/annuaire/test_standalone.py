@@ -2,25 +2,67 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
 
 from services.annuaire import bulk
 from services.annuaire.app import create_app
 from services.kernel.bulk import SeedPlan
 from services.kernel.fhir import parse_resource
 from services.kernel.settings import Settings
+from tests.support import IN_CI
 
 BULK = 60
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(service="annuaire", data_dir=tmp_path, annuaire_api_keys=["good-key"])
+POSTGRES_ENV = "SOCLE_TEST_POSTGRES_URL"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str | None:
+    """Read before the autouse fixture of tests/conftest.py hides SOCLE_* inside each test."""
+    return os.environ.get(POSTGRES_ENV)
+
+
+@contextmanager
+def fresh_postgres_database(admin_url: str | None) -> Iterator[str]:
+    """A new database on the test server (the role may create them), dropped afterwards."""
+    if not admin_url:
+        if IN_CI:
+            pytest.fail(f"{POSTGRES_ENV} is required in CI")
+        pytest.skip(f"{POSTGRES_ENV} is not set (run .ci/postgres)")
+    name = f"annuaire_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(
+        admin_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def settings(request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str | None) -> Iterator[Settings]:
+    """The directory alone on SQLite, and on PostgreSQL when a test server is configured."""
+    if request.param == "sqlite":
+        yield Settings(service="annuaire", data_dir=tmp_path, annuaire_api_keys=["good-key"])
+        return
+    with fresh_postgres_database(postgres_url) as url:
+        yield Settings(
+            service="annuaire", data_dir=tmp_path, database_url=url, annuaire_api_keys=["good-key"]
+        )
 
 
 @pytest.fixture
