@@ -76,7 +76,7 @@ def authorize(
     try:
         acr = request.payload.data.get("acr_values")
         if acr is not None and "eidas1" not in acr.split():
-            raise InvalidRequestError("acr_values: only eidas1 is supported by Pro Santé Connect")
+            raise InvalidRequestError("acr_values: only eidas1 is supported by Pro Sante Connect")
         if denied:
             raise AccessDeniedError("the professional refused the login on the e-CPS application")
         subject = None
