@@ -205,7 +205,7 @@ def plan_bundle(bundle: Any) -> Submission:
         if plan.documents and plan.documents[-1].entry == index:
             plan.documents[-1].full_url = str(entries[index].get("fullUrl") or "")
     for full_url, (index, _) in binaries.items():
-        if full_url not in used:
+        if full_url not in used and not issues:
             issues.add(
                 f"Bundle.entry[{index}]", "this Binary is referenced by no DocumentReference", "invalid"
             )

@@ -49,7 +49,6 @@ class DmpDocument(SQLModel, table=True):
     status: str = Field(max_length=16)
     """current, superseded or entered-in-error (logically deleted)."""
     unique_id: str = Field(index=True)
-    logical_id: str = Field(index=True, max_length=64)
     type_code: str = Field(max_length=64)
     class_code: str = Field(max_length=16)
     format_code: str = Field(max_length=128)

@@ -12,8 +12,9 @@ L1111-15/-17, arrêté of 26 Oct 2023, P4D TD02):
   ``INVISIBLE_REPRESENTANTS_LEGAUX`` from the representatives only;
 - access modes are a professional's notion: a patient stating one is a bad request.
 
-Rules that do not depend on a document (blocked professional, DMP state, who may use centre 15) are
-in :func:`dmp_gate`.
+Rules that do not depend on a document (blocked professional, DMP state, justification of bris de
+glace, who may use centre 15) are in :func:`dmp_gate`; a read then also passes :func:`decide` with no
+label, which is where opposition refuses.
 """
 
 from __future__ import annotations
@@ -111,7 +112,6 @@ class GateFacts:
     dmp_state: str
     """open, closed or none."""
     blocked: bool
-    opposition: bool
     is_professional: bool
     is_physician: bool
     mode: Mode
@@ -135,6 +135,4 @@ def dmp_gate(facts: GateFacts) -> Decision:
         return Decision(Outcome.REFUSED, 400, "bris de glace must be justified (X-DMP-Access-Reason)")
     if facts.mode is Mode.CENTRE_15 and not facts.is_physician:
         return Decision(Outcome.REFUSED, 403, "centre 15 access is for regulating physicians (profession 10)")
-    if facts.opposition:
-        return Decision(Outcome.REFUSED, 403, "the patient opposed access to the DMP by professionals")
     return VISIBLE

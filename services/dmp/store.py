@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlmodel import Session
 
 from services.kernel.errors import Conflict, NotFound, Unprocessable
@@ -141,7 +141,7 @@ def save_submission(
             creation=facts.creation,
             period_start=facts.period_start,
             period_end=facts.period_end,
-            authors=frame([*facts.authors, submitter]),
+            authors=frame(dict.fromkeys([*facts.authors, submitter])),
             author_names=frame(facts.author_names),
             replaces=facts.replaces or "",
             binary_id=document.binary_id,
@@ -264,10 +264,10 @@ def search_documents(
 
 def _visible(hidden: frozenset[str], author_hidden: frozenset[str], idnat: str) -> ColumnElement[bool]:
     def clear_of(labels: frozenset[str]) -> ColumnElement[bool]:
-        return and_(*(DmpDocument.security.notlike(f"%|{label}|%") for label in sorted(labels)))  # type: ignore[attr-defined]
+        return and_(true(), *(DmpDocument.security.notlike(f"%|{label}|%") for label in sorted(labels)))  # type: ignore[attr-defined]
 
     if not hidden:
-        return and_(True)  # type: ignore[arg-type]
+        return true()
     own = and_(DmpDocument.authors.contains(f"|{idnat}|"), clear_of(author_hidden)) if idnat else false()  # type: ignore[attr-defined]
     return or_(clear_of(hidden), own)
 
