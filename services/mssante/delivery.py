@@ -64,7 +64,8 @@ def _trace(submission: Submission, found: Inspection, domain: str, now: datetime
     if found.message.get("Date") is None:
         lines.append(f"Date: {format_datetime(now)}")
     if not found.message_id:
-        lines.append(f"Message-ID: {make_msgid(domain=domain)}")
+        found.message_id = make_msgid(domain=domain)
+        lines.append(f"Message-ID: {found.message_id}")
     return ("\r\n".join(lines) + "\r\n").encode()
 
 
@@ -86,7 +87,7 @@ def _copy(
         subject=found.subject,
         patient_ins=found.patient_ins,
         kind=kind or found.kind,
-        received_at=now.replace(tzinfo=None),
+        received_at=now,
         size=len(raw),
         conformant=not found.errors,
         findings=[f.as_json() for f in found.findings],
@@ -103,7 +104,7 @@ def _report_copy(box: Mailbox, raw: bytes, kind: str, subject: str, sender: str,
         recipients=[box.address],
         subject=subject,
         kind=kind,
-        received_at=now.replace(tzinfo=None),
+        received_at=now,
         size=len(raw),
         raw=raw,
     )

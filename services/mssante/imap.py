@@ -103,6 +103,11 @@ class Session(SelectedCommands):
                 await self.send(f"{tag_text} BAD {exc}")
             except (ValueError, IndexError) as exc:
                 await self.send(f"{tag_text} BAD malformed {command}: {exc}")
+            except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
+                raise
+            except Exception:
+                log.exception("IMAP %s failed", command)
+                await self.send(f"{tag_text} NO [SERVERBUG] {command} failed")
 
     async def dispatch(self, tag: str, command: str, args: bytes, literals: list[bytes]) -> bool:
         """Run one command; True when the session ends."""

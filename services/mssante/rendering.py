@@ -29,6 +29,10 @@ def mailbox_json(box: Mailbox) -> dict[str, Any]:
     }
 
 
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def summary(message: Message) -> dict[str, Any]:
     return {
         "id": message.id,
@@ -41,7 +45,7 @@ def summary(message: Message) -> dict[str, Any]:
         "subject": message.subject,
         "patient_ins": message.patient_ins,
         "kind": message.kind,
-        "received_at": message.received_at.replace(tzinfo=UTC).isoformat(),
+        "received_at": _utc(message.received_at).isoformat(),
         "size": message.size,
         "flags": message.flags,
         "seen": "\\Seen" in message.flags,

@@ -6,7 +6,7 @@ Sending needs a PSC token whose professional may use the sender's box, or a peer
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -100,7 +100,7 @@ async def search(
     offset: int = Query(0, ge=0),
 ) -> dict[str, Any]:
     """Newest first; ``address`` matches the mailbox, the From header or the envelope sender."""
-    since, until = (d.replace(tzinfo=None) if d else None for d in (since, until))
+    since, until = (d if d is None or d.tzinfo else d.replace(tzinfo=UTC) for d in (since, until))
     total, rows = await _operator(request).database.read(
         lambda s: store.search(
             s,

@@ -9,6 +9,7 @@ Annuaire or INS), DATA (checks, then delivery in one transaction). Replies carry
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import ssl
 from typing import Any
@@ -25,6 +26,18 @@ from .settings import MssSettings
 log = logging.getLogger("socle.mssante.smtp")
 INVALID = "535 5.7.8 Authentication credentials invalid"
 MAX_RECIPIENTS = 100
+AUTH_LINE_LIMIT = 16 * 1024
+
+
+class MssSmtp(SMTP):
+    """aiosmtpd's SMTP with room for a PSC access token on the AUTH line (a JWT passes 512 bytes)."""
+
+    line_length_limit = AUTH_LINE_LIMIT
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.command_size_limits = collections.defaultdict(lambda: SMTP.command_size_limit)
+        self.command_size_limits["AUTH"] = AUTH_LINE_LIMIT
 
 
 class SubmissionHandler:
@@ -170,7 +183,7 @@ async def start_smtp(
     excluded = [] if settings.mss_test_accounts else ["PLAIN", "LOGIN"]
 
     def protocol() -> SMTP:
-        return SMTP(
+        return MssSmtp(
             handler,
             hostname=settings.mss_domain,
             ident="socle MSSanté ESMTP",

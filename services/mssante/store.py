@@ -31,7 +31,7 @@ LISTING_COLUMNS = (
 
 
 def now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    return datetime.now(UTC)
 
 
 def mailbox(session: Session, *, address: str) -> Mailbox | None:
@@ -125,7 +125,7 @@ def search(
     rows = session.exec(
         query.order_by(col(Message.received_at).desc(), col(Message.id).desc()).offset(offset).limit(limit)
     ).all()
-    return int(total), [Message.model_construct(**row._asdict()) for row in rows]
+    return int(total), [Message(**row._asdict()) for row in rows]
 
 
 def message(session: Session, *, message_id: int) -> Message | None:
@@ -160,7 +160,7 @@ def listing(session: Session, *, address: str) -> list[Message]:
     rows = session.exec(
         select(*LISTING_COLUMNS).where(Message.mailbox == address.lower()).order_by(col(Message.uid))
     ).all()
-    return [Message.model_construct(**row._asdict()) for row in rows]
+    return [Message(**row._asdict()) for row in rows]
 
 
 def raw_by_uid(session: Session, *, address: str, uids: Sequence[int]) -> dict[int, bytes]:
