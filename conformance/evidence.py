@@ -98,6 +98,7 @@ class Exchange:
 
     def summary(self) -> str:
         query = f"?{self.raw['query']}" if self.raw.get("query") else ""
+        query = query if len(query) <= 60 else query[:57] + "..."
         return f"#{self.id} {self.method} {self.service}{self.path}{query} → {self.status}"
 
 

@@ -20,7 +20,7 @@ MUTANTS = {
     for mutant in (
         Mutant("no-pkce", "sends no code_challenge and no code_verifier", ("PSC-02",)),
         Mutant("no-acr", "leaves acr_values=eidas1 out of the authorization request", ("PSC-03",)),
-        Mutant("no-nonce", "sends no nonce (and so cannot check one)", ("PSC-04",)),
+        Mutant("no-nonce", "sends no nonce (and so cannot check one)", ("PSC-04", "PSC-08")),
         Mutant("ignores-nonce", "does not compare the ID token's nonce with the one it sent", ("PSC-08",)),
         Mutant("no-logout", "forgets the PSC session at logout instead of ending it", ("PSC-07",)),
     )

@@ -13,6 +13,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
+import authlib.deprecate  # noqa: F401  (installs authlib's warning filter before ours)
 import httpx
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -39,17 +40,18 @@ class Session:
     userinfo: dict[str, Any]
 
 
-def discover(http: httpx.Client, issuer: str) -> dict[str, Any]:
-    response = http.get(f"{issuer}/.well-known/openid-configuration")
+def discover(http: OAuth2Client, issuer: str) -> dict[str, Any]:
+    response = http.request("GET", f"{issuer}/.well-known/openid-configuration", withhold_token=True)
     response.raise_for_status()
     return dict(response.json())
 
 
 def verify_id_token(
-    http: httpx.Client, cfg: Config, meta: dict[str, Any], id_token: str, nonce: str
+    http: OAuth2Client, cfg: Config, meta: dict[str, Any], id_token: str, nonce: str
 ) -> dict[str, Any]:
     """The ID token's claims, once every rule of OIDC Core §3.1.3.7 and PSC's eidas1 holds."""
-    keys = KeySet.import_key_set(http.get(meta["jwks_uri"]).raise_for_status().json())
+    jwks = http.request("GET", meta["jwks_uri"], withhold_token=True).raise_for_status().json()
+    keys = KeySet.import_key_set(jwks)
     try:
         token = jwt.decode(id_token, keys, algorithms=["RS256"])
         rules: dict[str, Any] = {
@@ -106,7 +108,7 @@ def login(cfg: Config, headers: dict[str, str]) -> tuple[Session, OAuth2Client, 
 def follow_to_callback(client: OAuth2Client, url: str, redirect_uri: str) -> str:
     """Follow PSC's redirects until the one to the software's callback (which no browser serves here)."""
     for _ in range(MAX_REDIRECTS):
-        response = client.get(url, follow_redirects=False, withhold_token=True)
+        response = client.request("GET", url, follow_redirects=False, withhold_token=True)
         location = response.headers.get("location")
         if response.status_code not in (302, 303) or not location:
             raise LoginRefused(f"PSC answered {response.status_code} to the authorization request")
@@ -119,7 +121,8 @@ def follow_to_callback(client: OAuth2Client, url: str, redirect_uri: str) -> str
 
 
 def logout(client: OAuth2Client, meta: dict[str, Any], cfg: Config, session: Session) -> None:
-    response = client.get(
+    response = client.request(
+        "GET",
         meta["end_session_endpoint"],
         params={
             "id_token_hint": session.id_token,

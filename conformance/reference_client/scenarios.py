@@ -19,9 +19,11 @@ def _headers(cfg: Config) -> dict[str, str]:
 
 def psc_login(cfg: Config) -> dict[str, Any]:
     session, client, meta = _login(cfg)
-    with client:
+    try:
         if not cfg.broken("no-logout"):
             psc.logout(client, meta, cfg, session)
+    finally:
+        client.close()
     return {"idnat": session.userinfo.get("SubjectNameID", "")}
 
 
