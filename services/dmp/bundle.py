@@ -189,6 +189,7 @@ def plan_bundle(bundle: Any) -> Submission:
             (str(i.get("value")) for i in set_resource.get("identifier") or [] if i.get("value")), ""
         ),
         date=date,
+        patches=patches,
     )
     full_urls = {str(entries[i].get("fullUrl") or ""): i for i, _ in documents}
     for j, item in enumerate(set_resource.get("entry") or []):
