@@ -60,9 +60,9 @@ def update_client_settings(session: Session, *, client_id: str, settings: dict[s
     row = session.get(PscClient, client_id)
     if row is None:
         return None
-    metadata = json.loads(row.metadata_json)
-    metadata.update(settings)
-    row.metadata_json = json.dumps({k: v for k, v in metadata.items() if v is not None})
+    merged = {**json.loads(row.metadata_json), **settings}
+    metadata = {k: v for k, v in merged.items() if v is not None}
+    row.metadata_json = json.dumps(metadata)
     session.add(row)
     return Client(row.client_id, row.client_secret, metadata)
 

@@ -1,0 +1,183 @@
+"""Per-client behaviours (adversarial ID tokens, private_key_jwt), key rotation, login page and SSO session."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from joserfc import jws, jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet, RSAKey
+
+from services.prosanteconnect.clients import ADVERSARIAL
+
+from .helpers import (
+    FIRST,
+    ISSUER,
+    OIDC,
+    REDIRECT,
+    auth_params,
+    authorize,
+    bearer,
+    claims,
+    login,
+    query_of,
+    register,
+)
+
+TEST_API = "/auth/realms/esante-wallet/socle"
+
+
+def relying_party_accepts(psc: TestClient, client: dict[str, Any], tokens: dict[str, Any]) -> bool:
+    """What a careful relying party checks on an ID token (OIDC Core §3.1.3.7) and userinfo (§5.3.2)."""
+    keys = KeySet.import_key_set(psc.get(OIDC + "/certs").json())
+    try:
+        decoded = jwt.decode(tokens["id_token"], keys, algorithms=["RS256"])
+        jwt.JWTClaimsRegistry(
+            iss={"essential": True, "value": ISSUER},
+            aud={"essential": True, "value": client["client_id"]},
+            exp={"essential": True},
+            nonce={"essential": True, "value": tokens["_nonce"]},
+        ).validate(decoded.claims)
+    except (JoseError, ValueError):
+        return False
+    info = psc.get(OIDC + "/userinfo", headers=bearer(tokens["access_token"])).json()
+    return bool(info["sub"] == decoded.claims["sub"])
+
+
+def test_a_normal_client_is_accepted_by_the_relying_party_checks(psc: TestClient) -> None:
+    client = register(psc)
+    assert relying_party_accepts(psc, client, login(psc, client))
+
+
+@pytest.mark.parametrize("mode", ADVERSARIAL)
+def test_each_adversarial_mode_is_caught_by_a_careful_relying_party(psc: TestClient, mode: str) -> None:
+    client = register(psc)
+    response = psc.put(
+        f"{TEST_API}/clients/{client['client_id']}/settings", json={"socle_test_behaviour": mode}
+    )
+    assert response.status_code == 200 and response.json()["socle_test_behaviour"] == mode
+    assert not relying_party_accepts(psc, client, login(psc, client))
+    cleared = psc.put(
+        f"{TEST_API}/clients/{client['client_id']}/settings", json={"socle_test_behaviour": None}
+    )
+    assert "socle_test_behaviour" not in cleared.json()
+    assert relying_party_accepts(psc, client, login(psc, client))
+
+
+def test_client_settings_api_refuses_unknown_values(psc: TestClient) -> None:
+    client = register(psc)
+    url = f"{TEST_API}/clients/{client['client_id']}/settings"
+    assert psc.put(url, json={"socle_test_behaviour": "explode"}).status_code == 400
+    assert psc.put(url, json={"redirect_uris": ["https://evil.example"]}).status_code == 400
+    assert psc.put(f"{TEST_API}/clients/nobody/settings", json={}).status_code == 404
+
+
+def _assertion(key: RSAKey, client_id: str, audience: str, jti: str | None = None) -> str:
+    now = int(time.time())
+    claims_ = {"iss": client_id, "sub": client_id, "aud": audience, "iat": now, "exp": now + 60}
+    claims_["jti"] = jti or secrets.token_urlsafe(12)
+    return jwt.encode({"alg": "RS256", "kid": key.kid}, claims_, key)
+
+
+def test_private_key_jwt_with_jwks_by_value(psc: TestClient) -> None:
+    key = RSAKey.generate_key(2048, auto_kid=True)
+    client = register(
+        psc, token_endpoint_auth_method="private_key_jwt", jwks={"keys": [key.as_dict(private=False)]}
+    )
+    assert "client_secret" not in client
+    token_url = ISSUER + "/protocol/openid-connect/token"
+
+    def redeem_with(assertion: str) -> Any:
+        params = auth_params(client)
+        code = authorize(psc, params)["code"]
+        data = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT,
+            "code_verifier": params["_verifier"],
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": assertion,
+        }
+        return psc.post(OIDC + "/token", data=data)
+
+    assertion = _assertion(key, client["client_id"], token_url)
+    assert redeem_with(assertion).status_code == 200
+    assert redeem_with(assertion).json()["error"] == "invalid_client"  # jti replay
+    stranger = RSAKey.generate_key(2048, auto_kid=True)
+    assert (
+        redeem_with(_assertion(stranger, client["client_id"], token_url)).json()["error"] == "invalid_client"
+    )
+    wrong_aud = _assertion(key, client["client_id"], "https://elsewhere.example/token")
+    assert redeem_with(wrong_aud).json()["error"] == "invalid_client"
+
+
+def test_key_rotation_keeps_the_old_key_for_verification(psc: TestClient) -> None:
+    client = register(psc)
+    before = login(psc, client)
+    old_kids = {k["kid"] for k in psc.get(OIDC + "/certs").json()["keys"]}
+    jwks = psc.post(TEST_API + "/keys/rotate").json()
+    new_kids = {k["kid"] for k in jwks["keys"]} - old_kids
+    assert len(new_kids) == 1 and old_kids < {k["kid"] for k in jwks["keys"]}
+    after = login(psc, client)
+    header_kid = jws.extract_compact(after["access_token"].encode()).headers()["kid"]
+    assert header_kid in new_kids
+    assert psc.get(OIDC + "/userinfo", headers=bearer(before["access_token"])).status_code == 200
+    assert claims(psc, before["id_token"])["sub"] == claims(psc, after["id_token"])["sub"]
+
+
+def test_sso_session_cookie_skips_login_until_logout(psc_interactive: TestClient) -> None:
+    psc = psc_interactive
+    client = register(psc)
+    psc.cookies.clear()
+    params = auth_params(client)
+    sent = {k: v for k, v in params.items() if not k.startswith("_")}
+    page = psc.get(OIDC + "/auth", params=sent)
+    assert page.status_code == 200
+    assert "Carte CPS" in page.text and "e-CPS" in page.text and FIRST in page.text
+    assert 'type="radio" name="idnat"' in page.text and "<label>" in page.text
+
+    done = psc.post(OIDC + "/auth/login", data={**sent, "idnat": "810000000025", "means": "CPS"})
+    assert done.status_code == 302 and "code" in query_of(done.headers["location"])
+    again = psc.get(OIDC + "/auth", params={**sent, "state": "second"})
+    assert again.status_code == 302, "the SSO session answers without the login page"
+    assert query_of(again.headers["location"])["state"] == "second"
+    psc.get(OIDC + "/logout")
+    assert psc.get(OIDC + "/auth", params=sent).status_code == 200
+
+
+def test_ecps_login_waits_for_the_push_and_can_be_refused(psc_interactive: TestClient) -> None:
+    psc = psc_interactive
+    client = register(psc)
+    psc.cookies.clear()
+    params = auth_params(client)
+    sent = {k: v for k, v in params.items() if not k.startswith("_")}
+    push = psc.post(OIDC + "/auth/login", data={**sent, "idnat": FIRST, "means": "ECPS"})
+    assert push.status_code == 200 and "application e-CPS" in push.text
+    refused = psc.post(OIDC + "/auth/login", data={**sent, "idnat": FIRST, "means": "ECPS", "push": "deny"})
+    query = query_of(refused.headers["location"])
+    assert query["error"] == "access_denied" and query["state"] == params["state"]
+    approved = psc.post(
+        OIDC + "/auth/login", data={**sent, "idnat": FIRST, "means": "ECPS", "push": "approve"}
+    )
+    code = query_of(approved.headers["location"])["code"]
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT,
+        "code_verifier": params["_verifier"],
+    }
+    tokens = psc.post(OIDC + "/token", data=data, auth=(client["client_id"], client["client_secret"])).json()
+    assert claims(psc, tokens["access_token"])["authMode"] == "MOBILE"
+
+
+def test_prompt_none_without_session_is_login_required(psc_interactive: TestClient) -> None:
+    psc = psc_interactive
+    client = register(psc)
+    psc.cookies.clear()
+    sent = {k: v for k, v in auth_params(client, prompt="none").items() if not k.startswith("_")}
+    response = psc.get(OIDC + "/auth", params=sent)
+    assert query_of(response.headers["location"])["error"] == "login_required"
