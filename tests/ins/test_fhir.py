@@ -1,4 +1,4 @@
-"""The INS FHIR API through fhirpy (a real FHIR client over real HTTP): every CNDA identity by PDQm search
+"""The INS FHIR API of ``socle up`` through fhirpy (a real FHIR client, a real PSC token): every CNDA identity by PDQm search
 and by ``$match``, the FR Core representation that DMP and MSSanté rely on, read, CapabilityStatement."""
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from fhirpy import SyncFHIRClient
 from fhirpy.base.exceptions import OperationOutcome, ResourceNotFound
 
 from services.kernel.identifiers import nir_key
+from tests.psc_login import login
+from tests.support import RunningStack
 
 from .insi_data import IDENTITIES, WITH_INS, first_names_tried, label
 
@@ -19,8 +21,10 @@ INS_TYPES = {"1.2.250.1.213.1.4.8": ("INS-NIR", "official"), "1.2.250.1.213.1.4.
 
 
 @pytest.fixture(scope="module")
-def fhir(ins_server: str) -> SyncFHIRClient:
-    return SyncFHIRClient(f"{ins_server}/fhir")
+def fhir(stack: RunningStack) -> SyncFHIRClient:
+    """fhirpy on ``socle up``'s INS, with a professional's access token from a real PSC login."""
+    token = login(stack.base_url)["access_token"]
+    return SyncFHIRClient(f"{stack.base_url}/ins/fhir", authorization=f"Bearer {token}")
 
 
 def ins_of(identity: dict[str, Any]) -> str:

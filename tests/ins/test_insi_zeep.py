@@ -1,4 +1,5 @@
-"""Every CNDA test identity through the INSi SOAP façade, with a zeep client built from the served WSDL.
+"""Every CNDA test identity through the INSi SOAP façade of ``socle up``, with a zeep client built from the
+served WSDL.
 
 No XML is written here: zeep generates the SOAP 1.2 envelopes (headers ContexteLPS, ContexteBAM,
 wsa:MessageID included) from the WSDL and XSDs that the façade serves.
@@ -15,13 +16,19 @@ import zeep
 from zeep.exceptions import Fault
 
 from services.ins.settings import DEFAULT_TEST_IDAM
+from tests.support import RunningStack
 
 from .insi_data import IDENTITIES, WITH_INS, first_names_tried, label
 
 
 @pytest.fixture(scope="module")
-def insi(ins_server: str) -> Any:
-    return zeep.Client(f"{ins_server}/insi?wsdl").service
+def facade(stack: RunningStack) -> str:
+    return f"{stack.base_url}/ins/insi"
+
+
+@pytest.fixture(scope="module")
+def insi(facade: str) -> Any:
+    return zeep.Client(f"{facade}?wsdl").service
 
 
 def headers(idam: str = DEFAULT_TEST_IDAM) -> dict[str, Any]:
@@ -194,10 +201,10 @@ def test_malformed_traits_give_a_fault(insi: Any) -> None:
     assert "DateNaissance" in caught.value.detail[0].text
 
 
-def test_the_wsdl_points_at_the_facade_and_serves_every_schema(ins_server: str) -> None:
-    client = zeep.Client(f"{ins_server}/insi?wsdl")
+def test_the_wsdl_points_at_the_facade_and_serves_every_schema(facade: str) -> None:
+    client = zeep.Client(f"{facade}?wsdl")
     port = client.wsdl.services["ICIR-v1"].ports["ICIRService"]
-    assert port.binding_options["address"] == f"{ins_server}/insi"
+    assert port.binding_options["address"] == facade
     operations = port.binding._operations
     assert operations["rechercherInsAvecTraitsIdentite"].soapaction == (
         "urn:ServiceIdentiteCertifiee:1.0.0:rechercherInsAvecTraitsIdentite"
