@@ -1,0 +1,58 @@
+"""The cross-service flows on the compose topology, once on SQLite files and once on PostgreSQL.
+
+Each container is a local process with the environment compose gives it; a vendor's client talks to
+the gateway (the public base) and to MSSanté's SMTP/IMAP ports. A PSC token issued behind the gateway
+is accepted by INS, DMP and MSSanté, which check it with PSC over the peer URLs of the compose file.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.compose import flows
+from tests.compose.cluster import Cluster
+from tests.dmp.builders import bundle as provide_bundle
+
+
+@pytest.fixture(scope="module")
+def people(split: Cluster) -> flows.People:
+    return flows.people(split.public_url)
+
+
+def test_a_professional_logs_in_and_refreshes_through_the_gateway(
+    split: Cluster, people: flows.People
+) -> None:
+    psc = split.public_url + "/psc"
+    tokens = flows.login(psc, people.client, people.doctor["idnat"])
+    assert {"access_token", "id_token", "refresh_token"} <= set(tokens)
+    rotated = flows.refresh(psc, people.client, tokens["refresh_token"])
+    assert rotated.status_code == 200, rotated.text
+    replayed = flows.refresh(psc, people.client, tokens["refresh_token"])
+    assert replayed.status_code == 400 and replayed.json()["error"] == "invalid_grant"
+
+
+def test_ins_answers_a_search_with_a_psc_token(split: Cluster, people: flows.People) -> None:
+    tokens = flows.login(split.public_url + "/psc", people.client, people.doctor["idnat"])
+    status = flows.ins_identity_status(split.public_url + "/ins", tokens["access_token"], people.patient)
+    assert status == "QUAL"
+
+
+def test_a_bundle_published_at_the_dmp_is_found_by_search(split: Cluster, people: flows.People) -> None:
+    tokens = flows.login(split.public_url + "/psc", people.client, people.doctor["idnat"])
+    dmp = split.public_url + "/dmp"
+    bundle = provide_bundle(people.patient, author=people.doctor["idnat"])
+    published = flows.publish(dmp, tokens["access_token"], bundle)
+    assert published.status_code == 200, published.text
+    found = flows.find_documents(dmp, tokens["access_token"], people.patient)
+    assert flows.unique_id(bundle) in found
+
+
+def test_a_message_submitted_by_smtp_is_read_by_imap(split: Cluster, people: flows.People) -> None:
+    psc = split.public_url + "/psc"
+    sender, recipient = people.doctor, people.colleague
+    mss = split.first("mssante")
+    sent = flows.login(psc, people.client, sender["idnat"])["access_token"]
+    subject = f"compose {split.first('dmp').env['SOCLE_DATABASE_URL'].split(':', 1)[0]} flow"
+    flows.send_mail("127.0.0.1", mss.smtp_port, sent, sender["mailbox"], recipient["mailbox"], subject)
+    read = flows.login(psc, people.client, recipient["idnat"])["access_token"]
+    assert subject in flows.fetch_subjects("127.0.0.1", mss.imap_port, read, recipient["mailbox"])
