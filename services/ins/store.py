@@ -124,48 +124,75 @@ def count(session: Session, *, origin: str | None = None) -> int:
     return int(session.execute(query).scalar_one())
 
 
-def _people(session: Session, identities: Sequence[Identity]) -> list[Person]:
-    ids = [i.id for i in identities]
-    history: dict[int, list[InsNumber]] = {}
-    if ids:
-        rows = session.execute(
-            select(HistoricIns).where(col(HistoricIns.identity_id).in_(ids)).order_by(HistoricIns.position)
-        ).scalars()
-        for h in rows:
-            history.setdefault(h.identity_id, []).append(InsNumber(h.nir, h.key, h.oid, h.start, h.end))
+IDENTITY = Identity.__table__  # type: ignore[attr-defined]
+HISTORY = HistoricIns.__table__  # type: ignore[attr-defined]
+_COLUMNS = (
+    IDENTITY.c.id,
+    IDENTITY.c.nir,
+    IDENTITY.c.key,
+    IDENTITY.c.oid,
+    IDENTITY.c.birth_name,
+    IDENTITY.c.first_names,
+    IDENTITY.c.sex,
+    IDENTITY.c.birth_date,
+    IDENTITY.c.birth_place,
+    IDENTITY.c.identity_status,
+    HISTORY.c.nir.label("h_nir"),
+    HISTORY.c.key.label("h_key"),
+    HISTORY.c.oid.label("h_oid"),
+    HISTORY.c.start.label("h_start"),
+    HISTORY.c.end.label("h_end"),
+)
+
+
+def _people(session: Session, *conditions: Any) -> list[Person]:
+    """The identities meeting ``conditions`` with their INS history, in one query (Core rows, no ORM
+    objects: this is the hot path of every INSi search)."""
+    query = (
+        select(*_COLUMNS)
+        .select_from(IDENTITY.outerjoin(HISTORY, HISTORY.c.identity_id == IDENTITY.c.id))
+        .where(*conditions)
+        .order_by(IDENTITY.c.id, HISTORY.c.position)
+    )
+    people: dict[int, tuple[Any, list[InsNumber]]] = {}
+    for row in session.execute(query):
+        _, history = people.setdefault(row.id, (row, []))
+        if row.h_nir is not None:
+            history.append(InsNumber(row.h_nir, row.h_key, row.h_oid, row.h_start, row.h_end))
     return [
         Person(
-            ins=InsNumber(i.nir, i.key, i.oid),
-            birth_name=i.birth_name,
-            first_names=tuple(i.first_names.split(" ")),
-            sex=i.sex,
-            birth_date=i.birth_date,
-            birth_place=i.birth_place,
-            identity_status=i.identity_status,
-            history=tuple(history.get(i.id, ())),
+            ins=InsNumber(row.nir, row.key, row.oid),
+            birth_name=row.birth_name,
+            first_names=tuple(row.first_names.split(" ")),
+            sex=row.sex,
+            birth_date=row.birth_date,
+            birth_place=row.birth_place,
+            identity_status=row.identity_status,
+            history=tuple(history),
         )
-        for i in identities
+        for row, history in people.values()
     ]
 
 
 def by_traits(session: Session, *, birth_name: str, birth_date: str, sex: str) -> list[Person]:
     """The identities sharing birth name, birth date and sex (index ``ix_ins_identity_traits``)."""
-    query = select(Identity).where(
-        Identity.birth_name == birth_name, Identity.birth_date == birth_date, Identity.sex == sex
+    return _people(
+        session,
+        IDENTITY.c.birth_name == birth_name,
+        IDENTITY.c.birth_date == birth_date,
+        IDENTITY.c.sex == sex,
     )
-    return _people(session, list(session.execute(query).scalars()))
 
 
 def by_matricules(session: Session, *, nirs: Sequence[str]) -> list[Person]:
     """The identities whose active or past matricule is one of ``nirs``."""
-    past = select(HistoricIns.identity_id).where(col(HistoricIns.nir).in_(nirs))
-    query = select(Identity).where(or_(col(Identity.nir).in_(nirs), col(Identity.id).in_(past)))
-    return _people(session, list(session.execute(query).scalars()))
+    past = select(HISTORY.c.identity_id).where(HISTORY.c.nir.in_(nirs))
+    return _people(session, or_(IDENTITY.c.nir.in_(nirs), IDENTITY.c.id.in_(past)))
 
 
 def get(session: Session, *, ins: str) -> Person | None:
-    found = session.execute(select(Identity).where(Identity.ins == ins)).scalars().first()
-    return _people(session, [found])[0] if found else None
+    found = _people(session, IDENTITY.c.ins == ins)
+    return found[0] if found else None
 
 
 def search(session: Session, *, criteria: Criteria, offset: int, limit: int) -> tuple[list[Person], int]:
@@ -198,5 +225,9 @@ def search(session: Session, *, criteria: Criteria, offset: int, limit: int) -> 
     if criteria.birth_date:
         conditions.append(Identity.birth_date == criteria.birth_date)
     total = int(session.execute(select(func.count()).select_from(Identity).where(*conditions)).scalar_one())
-    page = select(Identity).where(*conditions).order_by(Identity.id).offset(offset).limit(limit)
-    return _people(session, list(session.execute(page).scalars())), total
+    page = list(
+        session.execute(
+            select(Identity.id).where(*conditions).order_by(Identity.id).offset(offset).limit(limit)
+        ).scalars()
+    )
+    return _people(session, IDENTITY.c.id.in_(page)), total
