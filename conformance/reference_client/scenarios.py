@@ -1,11 +1,13 @@
-"""What the reference client does in each scenario of the suite."""
+"""What the reference client does in each scenario of the suite: the steps a correct LPS takes."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from . import psc
+import httpx
+
+from . import cda, dmp, ins, psc
 from .config import Config
 
 
@@ -13,29 +15,110 @@ class Refused(Exception):
     """The software stops on purpose and says why (the right outcome of a negative scenario)."""
 
 
-def _headers(cfg: Config) -> dict[str, str]:
-    return {"X-Socle-Run": cfg.run, "User-Agent": "socle-reference-lps/1.0"}
+class Lps:
+    """One logged-in session of the software: the PSC tokens and an HTTP client that sends them."""
+
+    def __init__(self, cfg: Config) -> None:
+        self.cfg = cfg
+        headers = {"X-Socle-Run": cfg.run, "User-Agent": "socle-reference-lps/1.0"}
+        try:
+            self.session, self.oauth, self.meta = psc.login(cfg, headers)
+        except psc.LoginRefused as exc:
+            raise Refused(str(exc)) from exc
+        self.http = httpx.Client(
+            headers={**headers, "Authorization": f"Bearer {self.session.access_token}"}, timeout=20
+        )
+
+    def close(self) -> None:
+        self.http.close()
+        self.oauth.close()
+
+    def __enter__(self) -> Lps:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def qualified_identity(self) -> ins.Identity:
+        """The patient's INS from INSi; refuses to go on with an identity that is not qualified."""
+        identity = ins.find_identity(self.http, self.cfg)
+        if identity.status != "QUAL" and not self.cfg.broken("ins-not-qualified"):
+            raise Refused(
+                f"identity {identity.status}: the INS may only be used once the identity is qualified"
+            )
+        return identity
+
+    def document(self, replaces: str | None = None) -> cda.Document:
+        info = self.session.userinfo
+        return cda.consultation_report(
+            ins=self.cfg.patient_ins,
+            oid=self.cfg.patient_oid,
+            birth_name=self.cfg.patient_birth_name,
+            first_names=self.cfg.patient_first_names,
+            sex=self.cfg.patient_sex,
+            birth_date=self.cfg.patient_birth_date,
+            author_idnat=self.cfg.professional_idnat,
+            author_family=str(info.get("family_name", "")),
+            author_given=str(info.get("given_name", "")),
+            text="Consultation du jour : examen clinique normal.",
+            replaces=replaces,
+        )
+
+    def feed(self, identity: ins.Identity, document: cda.Document, replaces: str | None = None) -> str:
+        if not self.cfg.broken("no-status-check") and not dmp.dmp_is_open(
+            self.http, self.cfg, identity.system
+        ):
+            raise Refused("the patient has no open DMP")
+        structure = str(self.session.userinfo.get("SubjectOrganizationID", ""))
+        bundle = dmp.provide_bundle(
+            self.cfg, identity.system, document, structure=structure, replaces=replaces
+        )
+        return dmp.publish(self.http, self.cfg, bundle, retry=not self.cfg.broken("no-retry"))
 
 
 def psc_login(cfg: Config) -> dict[str, Any]:
-    session, client, meta = _login(cfg)
-    try:
+    with Lps(cfg) as lps:
         if not cfg.broken("no-logout"):
-            psc.logout(client, meta, cfg, session)
-    finally:
-        client.close()
-    return {"idnat": session.userinfo.get("SubjectNameID", "")}
+            psc.logout(lps.oauth, lps.meta, cfg, lps.session)
+        return {"idnat": lps.session.userinfo.get("SubjectNameID", "")}
 
 
-def _login(cfg: Config) -> tuple[psc.Session, Any, dict[str, Any]]:
-    try:
-        return psc.login(cfg, _headers(cfg))
-    except psc.LoginRefused as exc:
-        raise Refused(str(exc)) from exc
+def ins_lookup(cfg: Config) -> dict[str, Any]:
+    with Lps(cfg) as lps:
+        identity = ins.find_identity(lps.http, cfg)
+        return {"ins": identity.ins, "status": identity.status}
+
+
+def dmp_feed(cfg: Config) -> dict[str, Any]:
+    with Lps(cfg) as lps:
+        identity = lps.qualified_identity()
+        try:
+            document_id = lps.feed(identity, lps.document())
+        except dmp.DmpUnavailable:
+            if cfg.broken("no-retry"):
+                return {"document": "sent"}  # the mutant tells the user all went well
+            raise
+        return {"document": document_id}
+
+
+def dmp_replace_delete(cfg: Config) -> dict[str, Any]:
+    with Lps(cfg) as lps:
+        identity = lps.qualified_identity()
+        first = lps.document()
+        old = lps.feed(identity, first)
+        new = lps.feed(identity, lps.document(replaces=first.unique_id), replaces=old)
+        dmp.mask(lps.http, cfg, new)
+        dmp.delete(lps.http, cfg, new)
+        return {"replaced": old, "deleted": new}
 
 
 SCENARIOS: dict[str, Callable[[Config], dict[str, Any]]] = {
     "psc-login": psc_login,
+    "ins-lookup": ins_lookup,
+    "dmp-feed": dmp_feed,
+    "dmp-unqualified": dmp_feed,
+    "dmp-unavailable": dmp_feed,
+    "dmp-replace-delete": dmp_replace_delete,
 }
 
 

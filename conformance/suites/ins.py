@@ -17,6 +17,15 @@ INS_OIDS = ("1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.9", "1.2.250.1.213.1.4.10"
 LOOKUP_SCENARIOS = ["ins-lookup", "dmp-feed", "mss-send"]
 
 
+STATUS_LABELS = {
+    "identité provisoire": "PROV",
+    "identité récupérée": "RECUP",
+    "identité validée": "VALI",
+    "identité qualifiée": "QUAL",
+}
+"""RNIV labels (spec A7): read when the recorded code is masked (the traffic record masks every ``code``)."""
+
+
 def identity_status(patient: dict[str, Any]) -> str | None:
     """The RNIV status (QUAL, PROV, RECUP, VALI) a FR Core Patient carries, if any."""
     for extension in patient.get("extension") or []:
@@ -24,7 +33,11 @@ def identity_status(patient: dict[str, Any]) -> str | None:
             continue
         for part in extension.get("extension") or []:
             if part.get("url") == "identityStatus":
-                return (part.get("valueCoding") or {}).get("code")
+                coding = part.get("valueCoding") or {}
+                code = coding.get("code")
+                if code and code != "***":
+                    return str(code)
+                return STATUS_LABELS.get(str(coding.get("display", "")).lower())
     return None
 
 
