@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy.exc import IntegrityError
 
 from services.kernel.db import Database
 from services.kernel.runtime import Runtime
@@ -30,7 +31,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         """Restore the fixed identities; bulk identities from ``socle seed`` stay (only --fresh drops them)."""
         await db.write(lambda s: store.replace_fixtures(s, patients=patients))
 
-    await reset()
+    try:
+        await reset()
+    except IntegrityError:
+        # Another instance on the same database seeded at the same moment: its rows are the same ones.
+        await reset()
     app.state.db = db
     app.state.reset = reset
     try:

@@ -22,6 +22,15 @@ router = APIRouter()
 XML = "text/xml; charset=utf-8"
 
 
+def content_type_action(content_type: str) -> str | None:
+    """The ``action`` parameter of ``application/soap+xml`` (SOAP 1.2's SOAPAction), if sent."""
+    for parameter in content_type.split(";")[1:]:
+        name, _, value = parameter.strip().partition("=")
+        if name.lower() == "action":
+            return value.strip().strip('"') or None
+    return None
+
+
 def endpoint(request: Request) -> str:
     return request.app.state.settings.base_url + "/insi"
 
@@ -47,7 +56,8 @@ async def call(request: Request) -> Response:
         annotate(request, client_id=f"insi:{context.idam}", insi_message_id=context.message_id)
         if not settings.idam_accepted(context.idam):
             raise SoapFault("unknown_idam", "", context.message_id)
-        operation = operation_of(envelope.body, context.action, context.message_id)
+        action = context.action or content_type_action(request.headers.get("content-type", ""))
+        operation = operation_of(envelope.body, action, context.message_id)
         query = read_call(envelope.body, operation, context.message_id).query
         if operation == TRAITS:
             assert isinstance(query, TraitsQuery)

@@ -31,7 +31,17 @@ async def metadata(request: Request) -> FhirResponse:
 
 @router.get("/fhir/Patient")
 async def search_patients(request: Request, caller: CurrentCaller) -> FhirResponse:
-    params = dict(request.query_params)
+    return await _search(request, dict(request.query_params))
+
+
+@router.post("/fhir/Patient/_search")
+async def search_patients_by_post(request: Request, caller: CurrentCaller) -> FhirResponse:
+    """PDQm also allows the search as a form POST (parameters out of URLs and logs)."""
+    form = await request.form()
+    return await _search(request, {**request.query_params, **{k: str(v) for k, v in form.items()}})
+
+
+async def _search(request: Request, params: dict[str, str]) -> FhirResponse:
     offset, limit = paging(params)
     wanted = criteria(params)
     people, total = await request.app.state.db.read(

@@ -139,3 +139,8 @@ def test_bulk_seed_then_serve_then_reset(tmp_path: Path) -> None:
             client.get("/fhir/Patient", params={"identifier": REFERENCE}, headers=headers).json()["total"]
             == 1
         )
+
+
+def test_search_by_post(client: TestClient) -> None:
+    response = client.post("/fhir/Patient/_search", data={"family": "ADRTROIS", "gender": "male"})
+    assert [e["resource"]["id"] for e in response.json()["entry"]] == ["160012B02077713"]

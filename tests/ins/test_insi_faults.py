@@ -186,3 +186,11 @@ def test_an_oversized_message_is_refused(insi: TestClient) -> None:
 def test_the_fault_status_is_configurable(tmp_path: Path) -> None:
     with TestClient(ins_app(tmp_path, insi_fault_status=400)) as client:
         assert post(client, envelope(idam="INCONNU"))[0] == 400
+
+
+def test_the_content_type_action_must_match_the_body(insi: TestClient) -> None:
+    vitale = 'application/soap+xml; charset=utf-8; action="urn:ServiceIdentiteCertifiee:1.0.0:rechercherInsAvecCarteVitale"'
+    response = insi.post("/insi", content=envelope(), headers={"content-type": vitale})
+    assert fault_of(etree.fromstring(response.content))[2] == "desir_101"
+    traits_action = vitale.replace("CarteVitale", "TraitsIdentite")
+    assert insi.post("/insi", content=envelope(), headers={"content-type": traits_action}).status_code == 200
