@@ -14,9 +14,10 @@ from services.kernel.runtime import Runtime
 from services.kernel.settings import Settings
 
 from .gateway import Gateway
-from .models import ConsoleSession, ConsoleSettings, PendingLogin
-from .pages import dmp, login, mailbox, stack, traffic
+from .models import ConformanceRun, ConsoleSession, ConsoleSettings, PendingLogin
+from .pages import conformance, dmp, login, mailbox, stack, traffic
 from .rendering import install_error_pages
+from .runs import Runs
 
 HERE = Path(__file__).parent
 
@@ -37,12 +38,17 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = Database(config.database_for("console"), [PendingLogin, ConsoleSession], schema="console")
+        database = Database(
+            config.database_for("console"), [PendingLogin, ConsoleSession, ConformanceRun], schema="console"
+        )
         database.create_tables()
         app.state.database = database
+        app.state.runs = Runs(config.data_dir / "console-runs", database, config.root_url)
+        app.state.runs.interrupt_stale()
         try:
             yield
         finally:
+            await app.state.runs.close()
             await app.state.gateway.close()
             database.dispose()
 
@@ -52,6 +58,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.fixtures = None
     install_error_pages(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (stack, traffic, login, dmp, mailbox):
+    for module in (stack, traffic, login, dmp, mailbox, conformance):
         app.include_router(module.router)
     return app

@@ -52,3 +52,17 @@ class ConsoleSession(SQLModel, table=True):
     refresh_token: str = ""
     id_token: str = ""
     access_expires: datetime
+
+
+class ConformanceRun(SQLModel, table=True):
+    """A conformance run started from the console; its reports are files in the run's folder."""
+
+    __tablename__ = "console_conformance_run"
+    id: str = Field(primary_key=True)
+    started: datetime
+    profile: str
+    driver: str
+    status: str = "running"
+    """running, passed, failed (some DOIT requirement not passed), error, interrupted."""
+    exit_code: int | None = None
+    finished: datetime | None = None

@@ -39,7 +39,7 @@ CODE_LOGIN_MINUTES = 10
 
 
 def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,8 @@ class PscLogin:
             "channel": "MOBILE",
         }
         async with self._oauth() as oauth:
-            response = await oauth.post(
+            response = await oauth.request(
+                "POST",
                 self.gateway.endpoint("ext/ciba/auth"),
                 data=form,
                 withhold_token=True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from services.kernel.errors import SocleError
 
 from .session import current_session
 
+log = logging.getLogger("socle.console")
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
@@ -35,7 +37,10 @@ templates.env.filters["pretty"] = _pretty
 async def render(request: Request, name: str, *, status_code: int = 200, **context: Any) -> Response:
     user = await current_session(request)
     return templates.TemplateResponse(
-        request, name, {"user": user, "nav": name.split(".")[0], **context}, status_code=status_code
+        request,
+        name,
+        {"user": user, "nav": request.url.path.split("/")[1] or "status", **context},
+        status_code=status_code,
     )
 
 
@@ -53,6 +58,7 @@ def install_error_pages(app: FastAPI) -> None:
                 f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg')}" for e in exc.errors()
             )
         else:
+            log.error("console page %s failed", request.url.path, exc_info=exc)
             status, message = 500, f"internal error: {type(exc).__name__}"
         return await render(request, "error.html", status_code=status, status=status, message=message)
 

@@ -40,13 +40,13 @@ async def access_token(request: Request) -> str:
     record = await current_session(request)
     if record is None:
         raise Unauthorized("log in with Pro Santé Connect first: this page acts as a professional")
-    if record.access_expires - REFRESH_MARGIN > datetime.now(UTC).replace(tzinfo=None):
+    if record.access_expires - REFRESH_MARGIN > datetime.now(UTC):
         return record.access_token
     psc = PscLogin(request.app, DemoClient.from_fixtures(await fixtures(request)))
     token = await psc.refresh(record.refresh_token) if record.refresh_token else None
     if token is None:
         raise Unauthorized("the Pro Santé Connect session has ended: log in again")
-    expires = datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=int(token.get("expires_in", 120)))
+    expires = datetime.now(UTC) + timedelta(seconds=int(token.get("expires_in", 120)))
     await request.app.state.database.write(
         lambda s: store.update_tokens(
             session=s,

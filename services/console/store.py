@@ -10,7 +10,7 @@ from .models import ConsoleSession, PendingLogin
 
 
 def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    return datetime.now(UTC)
 
 
 def save_pending(*, session: Session, pending: PendingLogin) -> None:

@@ -37,7 +37,7 @@ def _relative(url: str) -> str:
     return path[path.index(marker) :] if marker in path else path
 
 
-@router.get("/dmp")
+@router.get("/dossiers")
 async def patients(request: Request) -> Response:
     data = await fixtures(request)
     return await render(
@@ -45,7 +45,7 @@ async def patients(request: Request) -> Response:
     )
 
 
-@router.get("/dmp/{ins}")
+@router.get("/dossiers/{ins}")
 async def record(request: Request, ins: str) -> Response:
     patient = await _patient(request, ins)
     token = patient_identifier(patient["oid"], ins)
@@ -70,7 +70,7 @@ async def record(request: Request, ins: str) -> Response:
     )
 
 
-@router.get("/dmp/{ins}/{document_id}")
+@router.get("/dossiers/{ins}/{document_id}")
 async def document(request: Request, ins: str, document_id: str) -> Response:
     patient = await _patient(request, ins)
     answer = await call(request, "dmp", f"/fhir/DocumentReference/{document_id}")
@@ -83,7 +83,7 @@ async def document(request: Request, ins: str, document_id: str) -> Response:
     )
 
 
-@router.get("/dmp/{ins}/{document_id}/content")
+@router.get("/dossiers/{ins}/{document_id}/content")
 async def download(request: Request, ins: str, document_id: str) -> Response:
     """The document itself (ITI-68), passed through with the DMP's content type."""
     await _patient(request, ins)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -15,7 +16,7 @@ from ..fixtures import fixtures
 from ..models import ConsoleSession
 from ..psc import DemoClient, PscLogin
 from ..rendering import render
-from ..session import COOKIE, current_session
+from ..session import COOKIE
 
 router = APIRouter()
 
@@ -97,8 +98,8 @@ async def ciba_waiting(request: Request, state: str) -> Response:
     )
     if pending is None:
         raise NotFound("no e-CPS request under way with this id (expired or already used)")
-    user = await current_session(request)
-    return await render(request, "ciba_wait.html", pending=pending, already=user)
+    ecps = f"{request.app.state.settings.psc_issuer}/ecps?" + urlencode({"idnat": pending.login_hint})
+    return await render(request, "ciba_wait.html", pending=pending, ecps_url=ecps)
 
 
 @router.post("/ciba/{state}/poll")

@@ -1,0 +1,48 @@
+"""Start a conformance run from the console and read its report, in a real browser."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.support import RunningStack
+
+from .pages import wait_for, wait_for_url
+
+pytestmark = pytest.mark.browser
+RUN_SECONDS = 120
+
+
+def test_a_run_started_in_the_page_ends_with_its_report_and_evidence(
+    browser: WebDriver, stack: RunningStack
+) -> None:
+    browser.get(stack.base_url + "/conformance")
+    wait_for(browser, "#start-run").click()
+    run_url = wait_for_url(browser, "/conformance/console-")
+    run_id = run_url.rsplit("/", 1)[-1]
+    WebDriverWait(browser, RUN_SECONDS).until(
+        lambda b: "running" not in b.find_element(By.ID, "run-status").text
+    )
+    status = browser.find_element(By.ID, "run-status").text
+    assert any(word in status for word in ("passed", "failed")), status
+    requirements = browser.find_elements(By.CSS_SELECTOR, "#requirements tbody tr")
+    assert requirements and browser.find_element(By.CSS_SELECTOR, '[data-requirement="PSC-FLOW-01"]')
+    assert browser.find_elements(By.CSS_SELECTOR, "#checks tbody tr")
+    browser.find_element(By.ID, "html-report").click()
+    wait_for_url(browser, f"/conformance/{run_id}/report.html")
+    assert "PSC-FLOW-01" in browser.page_source
+    report = stack.client().get(f"/conformance/{run_id}/run.json").json()
+    assert report["profile"] == "lgc" and report["driver"] == "reference"
+    browser.get(stack.base_url + "/conformance")
+    assert run_id in wait_for(browser, "#runs").text
+
+
+def test_an_unknown_profile_or_mutant_is_refused(stack: RunningStack) -> None:
+    with stack.client() as http:
+        assert http.post("/conformance", data={"profile": "nope"}).status_code == 400
+        refused = http.post("/conformance", data={"profile": "lgc", "mutant": "rm -rf /"})
+        assert refused.status_code == 400 and "mutant" in refused.text
+        assert http.get("/conformance/console-000000000000").status_code == 404
+        assert http.get("/conformance/console-000000000000/report.html").status_code == 404
