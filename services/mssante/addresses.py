@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from email.headerregistry import Address
-from email.utils import getaddresses
 
 from services.kernel.identifiers import NIR_PATTERN
 
@@ -30,8 +29,15 @@ class MssAddress:
 NULL = MssAddress("", "", "")
 
 
-def parse(raw: str) -> MssAddress:
-    """An envelope address, lower-cased; ``<>`` (the null reverse-path of reports) is allowed."""
+def canonical(address: str, patient_domain: str) -> str:
+    """Lower case, except a patient's INS, whose Corsican ``2A``/``2B`` stay upper case as INS writes them."""
+    local, _, domain = address.strip().rpartition("@")
+    domain = domain.lower()
+    return f"{local.upper() if domain == patient_domain.lower() else local.lower()}@{domain}"
+
+
+def parse(raw: str, patient_domain: str) -> MssAddress:
+    """An envelope address in canonical case; ``<>`` (the null reverse-path of reports) is allowed."""
     text = raw.strip().removeprefix("<").removesuffix(">").strip()
     if not text:
         return NULL
@@ -42,7 +48,8 @@ def parse(raw: str) -> MssAddress:
         Address(username=local, domain=domain)
     except (ValueError, IndexError) as exc:
         raise BadAddress(f"malformed address: {raw!r}") from exc
-    return MssAddress(f"{local}@{domain}".lower(), local.lower(), domain.lower())
+    address = canonical(f"{local}@{domain}", patient_domain)
+    return MssAddress(address, address.rpartition("@")[0], domain.lower())
 
 
 def in_trust_space(address: MssAddress, domains: frozenset[str]) -> bool:
@@ -62,12 +69,7 @@ def patient_ins(address: MssAddress, patient_domain: str) -> str | None:
     """
     if address.domain != patient_domain.lower():
         return None
-    ins = address.local.upper()
+    ins = address.local
     if not is_ins_shaped(ins):
         raise BadAddress(f"{address.address}: a patient address is the 15-character INS at {patient_domain}")
     return ins
-
-
-def header_addresses(values: list[str]) -> list[str]:
-    """Addresses named in address headers (From, To, Cc), lower-cased."""
-    return [addr.lower() for _name, addr in getaddresses(values) if addr]

@@ -98,7 +98,7 @@ class Authenticator:
 
     async def _box(self, user: str) -> Any:
         try:
-            return await self.resolver.resolve(parse(user))
+            return await self.resolver.resolve(parse(user, self.settings.mss_patient_domain))
         except BadAddress as exc:
             raise AuthFailed(f"{user!r} is not a mailbox address") from exc
         except Rejected as exc:

@@ -18,7 +18,7 @@ from services.kernel.tokens import Caller, CurrentCaller
 from services.kernel.traffic import annotate
 
 from . import receipts, rendering, store
-from .addresses import BadAddress, parse
+from .addresses import BadAddress, MssAddress, canonical, parse
 from .delivery import Outcome, Submission
 from .findings import Refusal
 from .mailboxes import Rejected
@@ -49,6 +49,20 @@ def _operator(request: Request) -> Any:
     return request.app.state.operator
 
 
+def _canonical(request: Request, address: str | None) -> str | None:
+    return canonical(address, _operator(request).settings.mss_patient_domain) if address else None
+
+
+def _parse(request: Request, address: str) -> MssAddress:
+    return parse(address, _operator(request).settings.mss_patient_domain)
+
+
+def _may_act(caller: object, box: Any) -> None:
+    """A professional acts only for a box of theirs; a peer service (the console) for any."""
+    if isinstance(caller, Caller) and caller.idnat not in (*box.members, box.owner):
+        raise Forbidden(f"{caller.idnat} may not act for {box.address}")
+
+
 async def _message(request: Request, message_id: int) -> Any:
     found = await _operator(request).database.read(lambda s: store.message(s, message_id=message_id))
     if found is None:
@@ -71,6 +85,7 @@ async def list_mailboxes(request: Request, kind: str | None = None) -> list[dict
 
 @router.get("/mailboxes/{address}")
 async def one_mailbox(request: Request, address: str) -> dict[str, Any]:
+    address = _canonical(request, address) or ""
     box = await _operator(request).database.read(lambda s: store.mailbox(s, address=address))
     if box is None:
         raise NotFound(f"no mailbox {address}")
@@ -79,6 +94,7 @@ async def one_mailbox(request: Request, address: str) -> dict[str, Any]:
 
 @router.get("/mailboxes/{address}/latest")
 async def latest(request: Request, address: str) -> dict[str, Any]:
+    address = _canonical(request, address) or ""
     found = await _operator(request).database.read(lambda s: store.latest(s, address=address))
     if found is None:
         raise NotFound(f"no message in {address}")
@@ -100,6 +116,7 @@ async def search(
     offset: int = Query(0, ge=0),
 ) -> dict[str, Any]:
     """Newest first; ``address`` matches the mailbox, the From header or the envelope sender."""
+    mailbox = _canonical(request, mailbox)
     since, until = (d if d is None or d.tzinfo else d.replace(tzinfo=UTC) for d in (since, until))
     total, rows = await _operator(request).database.read(
         lambda s: store.search(
@@ -166,6 +183,7 @@ async def delete(request: Request, message_id: int) -> Response:
 @router.delete("/messages")
 async def purge(request: Request, mailbox: str | None = None) -> dict[str, int]:
     """Delete every message (of one mailbox when ``mailbox`` is given); mailboxes stay."""
+    mailbox = _canonical(request, mailbox)
     return {"deleted": await _operator(request).database.write(lambda s: store.purge(s, mailbox=mailbox))}
 
 
@@ -227,11 +245,13 @@ async def send_mdn(
 ) -> dict[str, Any]:
     """The recipient's read receipt (RFC 8098, manual action) for a message that asked for one."""
     found = await _message(request, message_id)
+    box = await _operator(request).database.read(lambda s: store.mailbox(s, address=found.mailbox))
+    _may_act(caller, box)
     original = rendering.parse(found.raw)
     target = str(original.get("Disposition-Notification-To", "")).strip()
     if not target:
         raise Unprocessable("the message did not ask for a disposition notification")
-    address = parse(target.split("<")[-1].rstrip(">"))
+    address = _parse(request, target.split("<")[-1].rstrip(">"))
     report = receipts.mdn(
         domain=_operator(request).settings.mss_domain,
         reporter=found.mailbox,

@@ -118,7 +118,7 @@ class SubmissionHandler:
     ) -> str:
         identity: Identity = session.auth_data
         try:
-            sender = parse(address)
+            sender = parse(address, self.settings.mss_patient_domain)
         except BadAddress as exc:
             return f"553 5.1.3 {exc}"
         if not sender.is_null:
@@ -137,7 +137,7 @@ class SubmissionHandler:
         if len(boxes) >= MAX_RECIPIENTS:
             return "452 4.5.3 Too many recipients"
         try:
-            box = await self.resolver.resolve(parse(address))
+            box = await self.resolver.resolve(parse(address, self.settings.mss_patient_domain))
         except BadAddress as exc:
             return f"553 5.1.3 {exc}"
         except Rejected as exc:
@@ -153,7 +153,9 @@ class SubmissionHandler:
         sender_box = None
         if envelope.mail_from != "<>":
             try:
-                sender_box = await self.resolver.resolve(parse(envelope.mail_from or ""))
+                sender_box = await self.resolver.resolve(
+                    parse(envelope.mail_from or "", self.settings.mss_patient_domain)
+                )
             except Rejected as exc:
                 return exc.reply
         submission = Submission(

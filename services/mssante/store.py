@@ -35,7 +35,7 @@ def now() -> datetime:
 
 
 def mailbox(session: Session, *, address: str) -> Mailbox | None:
-    return session.get(Mailbox, address.lower())
+    return session.get(Mailbox, address)
 
 
 def mailboxes(session: Session, *, kind: str | None = None) -> Sequence[Mailbox]:
@@ -49,7 +49,6 @@ def ensure_mailbox(
     session: Session, *, address: str, kind: str, owner: str, members: Iterable[str], display_name: str = ""
 ) -> Mailbox:
     """The box at ``address``, created on first use; an existing box keeps its UIDs and gains members."""
-    address = address.lower()
     box = session.get(Mailbox, address)
     members = sorted(set(members))
     if box is None:
@@ -72,7 +71,7 @@ def ensure_mailbox(
 
 def usage(session: Session, *, address: str) -> int:
     """Bytes held in a mailbox, for the quota."""
-    total = session.exec(select(func.sum(Message.size)).where(Message.mailbox == address.lower())).one()
+    total = session.exec(select(func.sum(Message.size)).where(Message.mailbox == address)).one()
     return int(total or 0)
 
 
@@ -103,11 +102,11 @@ def search(
     """Messages newest first, without their raw bytes; ``address`` matches sender or any recipient."""
     query = select(*LISTING_COLUMNS)
     if mailbox:
-        query = query.where(Message.mailbox == mailbox.lower())
+        query = query.where(Message.mailbox == mailbox)
     if address:
         needle = f"%{address.lower()}%"
         query = query.where(
-            col(Message.mailbox).like(needle)
+            func.lower(col(Message.mailbox)).like(needle)
             | func.lower(col(Message.sender)).like(needle)
             | func.lower(col(Message.envelope_from)).like(needle)
         )
@@ -133,9 +132,7 @@ def message(session: Session, *, message_id: int) -> Message | None:
 
 
 def latest(session: Session, *, address: str) -> Message | None:
-    query = (
-        select(Message).where(Message.mailbox == address.lower()).order_by(col(Message.uid).desc()).limit(1)
-    )
+    query = select(Message).where(Message.mailbox == address).order_by(col(Message.uid).desc()).limit(1)
     return session.exec(query).first()
 
 
@@ -150,7 +147,7 @@ def delete_message(session: Session, *, message_id: int) -> bool:
 def purge(session: Session, *, mailbox: str | None = None) -> int:
     statement = delete(Message)
     if mailbox:
-        statement = statement.where(col(Message.mailbox) == mailbox.lower())
+        statement = statement.where(col(Message.mailbox) == mailbox)
     result = session.exec(statement)  # type: ignore[call-overload]
     return int(result.rowcount or 0)
 
@@ -158,16 +155,14 @@ def purge(session: Session, *, mailbox: str | None = None) -> int:
 def listing(session: Session, *, address: str) -> list[Message]:
     """One mailbox's messages in UID order (the IMAP sequence), raw bytes excluded."""
     rows = session.exec(
-        select(*LISTING_COLUMNS).where(Message.mailbox == address.lower()).order_by(col(Message.uid))
+        select(*LISTING_COLUMNS).where(Message.mailbox == address).order_by(col(Message.uid))
     ).all()
     return [Message(**row._asdict()) for row in rows]
 
 
 def raw_by_uid(session: Session, *, address: str, uids: Sequence[int]) -> dict[int, bytes]:
     rows = session.exec(
-        select(Message.uid, Message.raw).where(
-            Message.mailbox == address.lower(), col(Message.uid).in_(list(uids))
-        )
+        select(Message.uid, Message.raw).where(Message.mailbox == address, col(Message.uid).in_(list(uids)))
     ).all()
     return {uid: raw for uid, raw in rows}
 
@@ -177,7 +172,7 @@ def set_flags(
 ) -> dict[int, list[str]]:
     """Replace (``mode`` ""), add (``+``) or remove (``-``) flags; returns the new flags per UID."""
     rows = session.exec(
-        select(Message).where(Message.mailbox == address.lower(), col(Message.uid).in_(list(uids)))
+        select(Message).where(Message.mailbox == address, col(Message.uid).in_(list(uids)))
     ).all()
     changed: dict[int, list[str]] = {}
     for row in rows:
@@ -196,7 +191,7 @@ def set_flags(
 
 def expunge(session: Session, *, address: str, uids: Sequence[int] | None = None) -> list[int]:
     """Remove the messages flagged ``\\Deleted`` (restricted to ``uids`` for UID EXPUNGE)."""
-    rows = session.exec(select(Message).where(Message.mailbox == address.lower())).all()
+    rows = session.exec(select(Message).where(Message.mailbox == address)).all()
     removed = []
     for row in rows:
         if "\\Deleted" in row.flags and (uids is None or row.uid in uids):
