@@ -22,6 +22,11 @@ MUTANTS = {
         Mutant("no-acr", "leaves acr_values=eidas1 out of the authorization request", ("PSC-03",)),
         Mutant("no-nonce", "sends no nonce (and so cannot check one)", ("PSC-04", "PSC-08")),
         Mutant("ignores-nonce", "does not compare the ID token's nonce with the one it sent", ("PSC-08",)),
+        Mutant("ins-not-qualified", "uses the INS of an identity that is not qualified", ("INS-03",)),
+        Mutant("no-status-check", "feeds the DMP without checking the patient's DMP first", ("DMP-01",)),
+        Mutant("no-retry", "gives up when the DMP fails and tells the user all went well", ("DMP-10",)),
+        Mutant("no-x-mss-ins", "leaves the X-MSS-INS header out", ("MSS-03",)),
+        Mutant("wrong-xdm", "builds IHE_XDM.zip without README.TXT and INDEX.HTM", ("MSS-06",)),
         Mutant("no-logout", "forgets the PSC session at logout instead of ending it", ("PSC-07",)),
     )
 }

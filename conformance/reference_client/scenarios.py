@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from . import cda, dmp, ins, psc
+from . import cda, dmp, ins, mss, psc
 from .config import Config
 
 
@@ -112,6 +112,13 @@ def dmp_replace_delete(cfg: Config) -> dict[str, Any]:
         return {"replaced": old, "deleted": new}
 
 
+def mss_send(cfg: Config) -> dict[str, Any]:
+    with Lps(cfg) as lps:
+        lps.qualified_identity()
+        message_id = mss.send(lps.http, cfg, lps.document(), lps.session.access_token)
+        return {"message_id": message_id}
+
+
 SCENARIOS: dict[str, Callable[[Config], dict[str, Any]]] = {
     "psc-login": psc_login,
     "ins-lookup": ins_lookup,
@@ -119,6 +126,7 @@ SCENARIOS: dict[str, Callable[[Config], dict[str, Any]]] = {
     "dmp-unqualified": dmp_feed,
     "dmp-unavailable": dmp_feed,
     "dmp-replace-delete": dmp_replace_delete,
+    "mss-send": mss_send,
 }
 
 

@@ -186,18 +186,35 @@ def ins_in_documents(ev: ScenarioEvidence) -> None:
             )
 
 
-@check(
-    "DMP-07", ["DMP-REPLACE-01"], scenarios=["dmp-replace-delete"], title="Document replaced by a new version"
-)
+def supersedes(ex: Exchange, target: str) -> bool:
+    """Whether the bundle also deprecates ``target`` (the UpdateDocumentRefs PATCH entry MHD requires)."""
+    body = ex.json(response=False) or {}
+    for entry in body.get("entry") or []:
+        request = entry.get("request") or {}
+        if request.get("method") == "PATCH" and target and target.endswith(str(request.get("url", ""))):
+            return "superseded" in json.dumps(entry.get("resource"))
+    return False
+
+
+@check("DMP-07", ["DMP-REPLACE-01"], scenarios=["dmp-replace-delete"], title="Document replaced")
 def replaced(ev: ScenarioEvidence) -> None:
-    """A new version replaces the old one (relatesTo replaces), accepted by the DMP (dmp.md §3)."""
+    """A new version replaces the old one (relatesTo replaces) and deprecates it in the same bundle (status
+    superseded), accepted by the DMP (dmp.md §3, MHD ITI-65 UpdateDocumentRefs)."""
     replacing = [
         ex
         for ex in feeds(ev)
-        if any(rel.get("code") == "replaces" for d in documents(ex) for rel in d.get("relatesTo") or [])
+        for doc in documents(ex)
+        for rel in doc.get("relatesTo") or []
+        if rel.get("code") in ("replaces", MASKED)
+        and supersedes(ex, str((rel.get("target") or {}).get("reference", "")))
     ]
-    expect(replacing, "no feed replaced a document (relatesTo code replaces)")
+    expect(replacing, "no feed replaced a document (relatesTo replaces + PATCH status superseded)")
     expect(any(ex.ok for ex in replacing), f"the DMP refused the replacement: {replacing[-1].summary()}")
+
+
+def is_masked_visibility(body: str) -> bool:
+    """A TRE_A07 visibility label whose code the record masked (every TRE_A07 code restricts visibility)."""
+    return "TRE_A07" in body and MASKED in body
 
 
 def patches(ev: ScenarioEvidence) -> list[tuple[Exchange, str]]:
@@ -215,7 +232,9 @@ def deleted(ev: ScenarioEvidence) -> None:
 @check("DMP-09", ["DMP-MASK-01"], scenarios=["dmp-replace-delete"], title="Document masked")
 def masked(ev: ScenarioEvidence) -> None:
     """A document is masked from professionals or made invisible to the patient (TD3.3a/b, securityLabel)."""
-    found = [ex for ex, body in patches(ev) if any(mask in body for mask in MASKS)]
+    found = [
+        ex for ex, body in patches(ev) if any(mask in body for mask in MASKS) or is_masked_visibility(body)
+    ]
     expect(found, "no masking (PATCH securityLabel MASQUE_PS or INVISIBLE_PATIENT)")
     expect(any(ex.ok for ex in found), f"the DMP refused the masking: {found[-1].summary()}")
 
