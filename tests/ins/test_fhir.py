@@ -3,6 +3,7 @@ and by ``$match``, the FR Core representation that DMP and MSSanté rely on, rea
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -20,11 +21,30 @@ RELIABILITY = f"{CORE}/StructureDefinition/fr-core-identity-reliability"
 INS_TYPES = {"1.2.250.1.213.1.4.8": ("INS-NIR", "official"), "1.2.250.1.213.1.4.9": ("INS-NIA", "temp")}
 
 
+class Tokens:
+    """A professional's access token from a real PSC login, renewed before PSC's 120 s lifetime ends."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.token = ""
+        self.obtained = -1e9
+
+    def current(self) -> str:
+        if time.monotonic() - self.obtained > 60:
+            self.token = login(self.base_url)["access_token"]
+            self.obtained = time.monotonic()
+        return self.token
+
+
 @pytest.fixture(scope="module")
-def fhir(stack: RunningStack) -> SyncFHIRClient:
-    """fhirpy on ``socle up``'s INS, with a professional's access token from a real PSC login."""
-    token = login(stack.base_url)["access_token"]
-    return SyncFHIRClient(f"{stack.base_url}/ins/fhir", authorization=f"Bearer {token}")
+def tokens(stack: RunningStack) -> Tokens:
+    return Tokens(stack.base_url)
+
+
+@pytest.fixture
+def fhir(stack: RunningStack, tokens: Tokens) -> SyncFHIRClient:
+    """fhirpy on ``socle up``'s INS, with a professional's bearer token."""
+    return SyncFHIRClient(f"{stack.base_url}/ins/fhir", authorization=f"Bearer {tokens.current()}")
 
 
 def ins_of(identity: dict[str, Any]) -> str:
