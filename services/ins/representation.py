@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.kernel.fhir import now_instant
+
 from .identity import DEMO_NIR_OID, NIA_OID, NIR_OID, TEST_NIR_OID, InsNumber, Person
+from .matching import FOUND, NOT_FOUND, Outcome
 from .status import LABELS
 
 CORE = "https://hl7.fr/ig/fhir/core"
@@ -20,6 +23,7 @@ EXT_RELIABILITY = f"{CORE}/StructureDefinition/fr-core-identity-reliability"
 EXT_BIRTH_LIST = f"{CORE}/StructureDefinition/fr-core-patient-birth-list-given-name"
 EXT_INSEE_CODE = f"{CORE}/StructureDefinition/fr-core-address-insee-code"
 EXT_BIRTH_PLACE = "http://hl7.org/fhir/StructureDefinition/patient-birthPlace"
+MATCH_GRADE = "http://hl7.org/fhir/StructureDefinition/match-grade"
 CS_IDENTITY_STATUS = f"{CORE}/CodeSystem/fr-core-cs-identity-status"
 CS_METHOD_COLLECTION = f"{CORE}/CodeSystem/fr-core-cs-method-collection"
 CS_IDENTIFIER_TYPE = f"{CORE}/CodeSystem/fr-core-cs-v2-0203"
@@ -162,3 +166,57 @@ def ins_of_patient(patient: dict[str, Any]) -> str | None:
         if item.get("system") in INS_SYSTEMS and item.get("value"):
             return str(item["value"])
     return None
+
+
+def match_bundle(outcome: Outcome, *, only_certain: bool, count: int | None) -> dict[str, Any]:
+    """ITI-119 answer: the one certain match, or every candidate graded, or an OperationOutcome saying why."""
+    entries: list[dict[str, Any]] = []
+    if outcome.code == FOUND or (outcome.candidates and not only_certain):
+        grade, score = ("certain", 1.0) if outcome.code == FOUND else ("possible", 0.5)
+        for person in outcome.candidates[: count or None]:
+            resource = patient_resource(person)
+            entries.append(
+                {
+                    "fullUrl": f"Patient/{resource['id']}",
+                    "resource": resource,
+                    "search": {
+                        "extension": [{"url": MATCH_GRADE, "valueCode": grade}],
+                        "mode": "match",
+                        "score": score,
+                    },
+                }
+            )
+    if outcome.code != FOUND:
+        issue_code = "not-found" if outcome.code == NOT_FOUND else "multiple-matches"
+        advice = (
+            "check the traits, or try another birth first name"
+            if outcome.code == NOT_FOUND
+            else "several identities match: add another birth first name or the birth place"
+        )
+        entries.append(
+            {
+                "resource": {
+                    "resourceType": "OperationOutcome",
+                    "issue": [
+                        {
+                            "severity": "information" if entries else "warning",
+                            "code": issue_code,
+                            "details": {
+                                "coding": [{"system": "urn:socle:insi:CodeCR", "code": outcome.code}],
+                                "text": outcome.label,
+                            },
+                            "diagnostics": f"INSi {outcome.code} ({outcome.label}): {advice}",
+                        }
+                    ],
+                },
+                "search": {"mode": "outcome"},
+            }
+        )
+    matches = sum(1 for e in entries if e["search"]["mode"] == "match")
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "timestamp": now_instant(),
+        "total": matches,
+        "entry": entries,
+    }

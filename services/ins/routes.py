@@ -9,19 +9,17 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 
 from services.kernel.errors import BadRequest, NotFound
-from services.kernel.fhir import FhirResponse, now_instant, paging, parse_resource, read_json, searchset
+from services.kernel.fhir import FhirResponse, paging, parse_resource, read_json, searchset
 from services.kernel.tokens import CurrentCaller
 from services.kernel.traffic import annotate
 
 from . import status, store
 from .capability import capability
-from .matching import FOUND, NOT_FOUND, Outcome, match_traits, verify
-from .representation import patient_resource
+from .matching import match_traits, verify
+from .representation import match_bundle, patient_resource
 from .search import criteria, match_request
 
 router = APIRouter()
-
-MATCH_GRADE = "http://hl7.org/fhir/StructureDefinition/match-grade"
 
 
 @router.get("/fhir/metadata")
@@ -93,60 +91,6 @@ async def match(request: Request, caller: CurrentCaller) -> FhirResponse:
     return FhirResponse(match_bundle(outcome, only_certain=wanted.only_certain, count=wanted.count))
 
 
-def match_bundle(outcome: Outcome, *, only_certain: bool, count: int | None) -> dict[str, Any]:
-    """ITI-119 answer: the one certain match, or every candidate graded, or an OperationOutcome saying why."""
-    entries: list[dict[str, Any]] = []
-    if outcome.code == FOUND or (outcome.candidates and not only_certain):
-        grade, score = ("certain", 1.0) if outcome.code == FOUND else ("possible", 0.5)
-        for person in outcome.candidates[: count or None]:
-            resource = patient_resource(person)
-            entries.append(
-                {
-                    "fullUrl": f"Patient/{resource['id']}",
-                    "resource": resource,
-                    "search": {
-                        "extension": [{"url": MATCH_GRADE, "valueCode": grade}],
-                        "mode": "match",
-                        "score": score,
-                    },
-                }
-            )
-    if outcome.code != FOUND:
-        issue_code = "not-found" if outcome.code == NOT_FOUND else "multiple-matches"
-        advice = (
-            "check the traits, or try another birth first name"
-            if outcome.code == NOT_FOUND
-            else "several identities match: add another birth first name or the birth place"
-        )
-        entries.append(
-            {
-                "resource": {
-                    "resourceType": "OperationOutcome",
-                    "issue": [
-                        {
-                            "severity": "information" if entries else "warning",
-                            "code": issue_code,
-                            "details": {
-                                "coding": [{"system": "urn:socle:insi:CodeCR", "code": outcome.code}],
-                                "text": outcome.label,
-                            },
-                            "diagnostics": f"INSi {outcome.code} ({outcome.label}): {advice}",
-                        }
-                    ],
-                },
-                "search": {"mode": "outcome"},
-            }
-        )
-    matches = sum(1 for e in entries if e["search"]["mode"] == "match")
-    return {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "timestamp": now_instant(),
-        "total": matches,
-        "entry": entries,
-    }
-
-
 @router.get("/fhir/$identity-status")
 async def identity_status(
     method: str | None = Query(None, description="collection method: SM, CV, INSI, CB, RFID, AV"),
@@ -159,25 +103,14 @@ async def identity_status(
     current: str | None = Query(None, description="the identity's current status, to check a change"),
 ) -> dict[str, Any]:
     """The RNIV status an identity may have, and which status changes are forbidden (JSON)."""
-    attributes = frozenset(a.upper() for a in attribute)
     try:
-        assessment = status.assess(
-            method=method, insi_result=insi_result, document=document, minor=minor, attributes=attributes
+        return status.report(
+            method=method,
+            insi_result=insi_result,
+            document=document,
+            minor=minor,
+            attributes=frozenset(a.upper() for a in attribute),
+            current=current,
         )
-        answer: dict[str, Any] = {
-            "status": assessment.status,
-            "display": status.LABELS[assessment.status],
-            "insi": assessment.insi,
-            "highTrustDocument": assessment.high_trust_document,
-            "insiCallAllowed": assessment.insi_call_allowed,
-            "reasons": list(assessment.reasons),
-            "transitions": status.transitions(attributes),
-        }
-        if current:
-            error = status.transition_error(current.upper(), assessment.status, attributes)
-            answer["change"] = {"from": current.upper(), "to": assessment.status, "allowed": error is None}
-            if error:
-                answer["change"]["reason"] = error
     except status.InvalidStatusQuery as exc:
         raise BadRequest(str(exc)) from None
-    return answer

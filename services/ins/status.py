@@ -11,6 +11,7 @@ possible by falling back to ``PROV`` with ``DOUT`` or ``FICT``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 PROV, RECUP, VALI, QUAL = "PROV", "RECUP", "VALI", "QUAL"
 STATUSES = (PROV, RECUP, VALI, QUAL)
@@ -125,3 +126,33 @@ def transitions(attributes: frozenset[str] = frozenset()) -> list[dict[str, str 
                 row["reason"] = error
             table.append(row)
     return table
+
+
+def report(
+    *,
+    method: str | None,
+    insi_result: str | None,
+    document: str | None,
+    minor: bool,
+    attributes: frozenset[str],
+    current: str | None,
+) -> dict[str, Any]:
+    """The identity-status operation's answer: the status, why, every transition, and the asked change."""
+    assessment = assess(
+        method=method, insi_result=insi_result, document=document, minor=minor, attributes=attributes
+    )
+    answer: dict[str, Any] = {
+        "status": assessment.status,
+        "display": LABELS[assessment.status],
+        "insi": assessment.insi,
+        "highTrustDocument": assessment.high_trust_document,
+        "insiCallAllowed": assessment.insi_call_allowed,
+        "reasons": list(assessment.reasons),
+        "transitions": transitions(attributes),
+    }
+    if current:
+        error = transition_error(current.upper(), assessment.status, attributes)
+        answer["change"] = {"from": current.upper(), "to": assessment.status, "allowed": error is None}
+        if error:
+            answer["change"]["reason"] = error
+    return answer
