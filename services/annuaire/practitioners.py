@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.kernel.fixtures import PROFESSIONS, Activity, Professional
+from services.kernel.identifiers import idnat_from_rpps, with_luhn
 from services.kernel.synthetic import SyntheticProfessional
 
 from .codes import (
@@ -184,6 +185,23 @@ def professional_resources(professional: Professional, organization_ids: dict[st
             )
         )
     return resources
+
+
+RETIRED_RPPS_BASE = "1000000099"
+"""A professional no longer in practice: outside the kernel's fixed range, so PSC never logs them in."""
+
+
+def retired_practitioner() -> Resource:
+    """An inactive Practitioner as the live API returns one: only id, identifiers and ``active=false``
+    (spec C1, "inactive resources"), so clients see the delta mode's deletions."""
+    rpps = with_luhn(RETIRED_RPPS_BASE)
+    return {
+        "resourceType": "Practitioner",
+        "id": practitioner_id(rpps),
+        "meta": meta("Practitioner", system="RPPS"),
+        "identifier": _identifiers(idnat_from_rpps(rpps), rpps),
+        "active": False,
+    }
 
 
 def synthetic_mailbox(person: SyntheticProfessional, domain: str) -> str:

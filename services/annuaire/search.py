@@ -4,7 +4,7 @@ Like the live API (HAPI FHIR behind the gateway), an unknown parameter, modifier
 400 OperationOutcome rather than silently ignored: a client that misspells ``mailbox-mss`` learns it at
 once instead of receiving the whole directory. Values follow FHIR R4 search: comma = OR, repeated
 parameter = AND; strings match case- and accent-insensitively from the start (``:contains`` anywhere,
-``:exact`` as published), except ``mailbox-mss`` which matches the whole address by default (an address
+``:exact`` as published; ``name:family``/``name:given`` narrow a Practitioner name, spec C3), except ``mailbox-mss`` which matches the whole address by default (an address
 lookup, as MSSanté uses it; ``:contains`` for a fragment).
 """
 
@@ -118,6 +118,8 @@ def _criterion(resource_type: str, key: str, raw: str) -> Criterion:
         return Criterion(name, "id", "", tuple(alternatives))
     if name == "_lastUpdated" and not modifier:
         return Criterion(name, "date", "", tuple(_date(value) for value in alternatives))
+    if resource_type == "Practitioner" and name == "name" and modifier in ("family", "given"):
+        name, modifier = modifier, ""
     parameter = PARAMETERS[resource_type].get(name)
     if parameter is None:
         raise BadRequest(

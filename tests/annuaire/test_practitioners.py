@@ -83,6 +83,8 @@ def test_names_match_from_the_start_without_case_or_accents(
     expected = [p for p in seed["professionals"] if p["given_name"] == "CHLOE"]
     assert len(practitioners.search(given="Chloé").fetch_all()) == len(expected) == 1
     assert len(practitioners.search(name="chloe").fetch_all()) == 1
+    assert len(practitioners.search(**{"name:given": "chloe"}).fetch_all()) == 1
+    assert practitioners.search(**{"name:family": "chloe"}).fetch_all() == []
     assert practitioners.search(family="SOCLE").fetch_all() == []
     assert len(practitioners.search(family__contains="socle").fetch_all()) == 1
     assert practitioners.search(family__exact=family.lower()).fetch_all() == []
@@ -90,25 +92,41 @@ def test_names_match_from_the_start_without_case_or_accents(
     assert len(practitioners.search(name="dr").fetch_all()) == len(doctors)
 
 
+RETIRED_IDNAT = "810000000991"
+"""The retired professional of the fixed directory (RPPS base 1000000099, Luhn key 1)."""
+
+
 @pytest.mark.parametrize(
-    ("params", "predicate"),
+    ("params", "predicate", "retired"),
     [
-        ({"qualification_code": "10"}, lambda p: p["profession"] == "10"),
-        ({"qualification_code": "SM54"}, lambda p: p["expertise"] == "SM54"),
-        ({"type_smartcard": "CPS"}, lambda p: p["cps"]),
-        ({"identifier_type": "IDNPS"}, lambda p: True),
-        ({"active": "true"}, lambda p: True),
-        ({"active": "false"}, lambda p: False),
-        ({"data_information_system": "RPPS"}, lambda p: True),
-        ({"data_registration_authority": "CNOP"}, lambda p: p["profession"] == "21"),
+        ({"qualification_code": "10"}, lambda p: p["profession"] == "10", False),
+        ({"qualification_code": "SM54"}, lambda p: p["expertise"] == "SM54", False),
+        ({"type_smartcard": "CPS"}, lambda p: p["cps"], False),
+        ({"identifier_type": "IDNPS"}, lambda p: True, True),
+        ({"active": "true"}, lambda p: True, False),
+        ({"active": "false"}, lambda p: False, True),
+        ({"data_information_system": "RPPS"}, lambda p: True, True),
+        ({"data_registration_authority": "CNOP"}, lambda p: p["profession"] == "21", False),
     ],
 )
 def test_token_parameters(
-    fhir: SyncFHIRClient, seed: dict[str, Any], params: dict[str, str], predicate: Any
+    fhir: SyncFHIRClient, seed: dict[str, Any], params: dict[str, str], predicate: Any, retired: bool
 ) -> None:
-    expected = {p["idnat"] for p in seed["professionals"] if predicate(p)}
+    expected = {p["idnat"] for p in seed["professionals"] if predicate(p)} | (
+        {RETIRED_IDNAT} if retired else set()
+    )
     found = fhir.resources("Practitioner").search(**params).fetch_all()
     assert {identifier(p, IDNAT) for p in found} == expected
+
+
+def test_a_retired_professional_shows_only_ids_and_inactive(
+    fhir: SyncFHIRClient, seed: dict[str, Any]
+) -> None:
+    retired = fhir.resources("Practitioner").search(active="false").get()
+    assert set(retired) == {"resourceType", "id", "meta", "identifier", "active"}
+    assert retired["active"] is False
+    assert RETIRED_IDNAT not in {p["idnat"] for p in seed["professionals"]}
+    assert fhir.resources("PractitionerRole").search(practitioner=retired["id"]).fetch_all() == []
 
 
 def test_smartcard_number(fhir: SyncFHIRClient, seed: dict[str, Any]) -> None:

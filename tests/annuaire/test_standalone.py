@@ -21,6 +21,8 @@ from services.kernel.settings import Settings
 from tests.support import IN_CI
 
 BULK = 60
+FIXED = 14
+"""Practitioners of the fixed directory: the 13 fixture professionals and a retired one."""
 
 
 POSTGRES_ENV = "SOCLE_TEST_POSTGRES_URL"
@@ -90,7 +92,7 @@ def walk(client: TestClient, url: str) -> tuple[list[dict[str, Any]], list[dict[
 
 def test_pages_of_fifty_with_total_first_and_no_repeat(client: TestClient) -> None:
     bundles, matches = walk(client, "/fhir/v2/Practitioner")
-    total = 13 + BULK
+    total = FIXED + BULK
     assert bundles[0]["total"] == total
     assert [len(b.get("entry", [])) for b in bundles] == [50, total - 50]
     assert "total" not in bundles[1]
@@ -126,8 +128,8 @@ def test_configured_keys_restrict_access(client: TestClient) -> None:
 
 
 def test_reset_restores_the_fixed_directory(client: TestClient) -> None:
-    assert client.get("/fhir/v2/Practitioner", params={"_summary": "count"}).json()["total"] == 13 + BULK
+    assert client.get("/fhir/v2/Practitioner", params={"_summary": "count"}).json()["total"] == FIXED + BULK
     assert client.post("/_sim/reset", json={"services": ["annuaire"]}).status_code == 200
     response = client.get("/fhir/v2/Practitioner", params={"_summary": "count"})
-    assert response.json()["total"] == 13
+    assert response.json()["total"] == FIXED
     assert "entry" not in response.json()
