@@ -25,7 +25,7 @@ from .documents import CDA_CONTENT_TYPES, check_document
 from .models import DmpDocument
 from .patch import MetadataChange, apply_labels, from_fhirpath_patch, from_json_patch
 from .policy import Role
-from .resources import transaction_response, with_metadata
+from .resources import served, transaction_response, with_metadata
 from .search import parse_query
 from .store import unframe
 
@@ -121,7 +121,7 @@ async def simplified_publish(request: Request, caller: Caller, body: Any) -> dic
     plan.binaries.append(PlannedBinary(0, binary_id, facts.content_type, data))
     plan.documents.append(PlannedDocument(0, new_id(), facts, binary_id))
     rows = await _save(request, access, plan, now())
-    return json.loads(rows[0].resource)  # type: ignore[no-any-return]
+    return served(rows[0].resource, base_url(request))
 
 
 async def find_documents(
@@ -155,7 +155,7 @@ async def find_documents(
     await audit(request, access, action="E", subtype="ITI-67", documents=[r.id for r in rows])
     flat = {k: ",".join(v) for k, v in params.items()}
     return searchset(
-        [json.loads(r.resource) for r in rows],
+        [served(r.resource, base_url(request)) for r in rows],
         total=total,
         base_url=f"{base_url(request)}/fhir/DocumentReference",
         params=flat,
@@ -197,7 +197,7 @@ async def read_document(request: Request, caller: Caller | ServiceCaller, id: st
         raise (Gone if row else NotFound)(f"no DocumentReference {id}")
     access = await _document_access(request, caller, row, "READ")
     await audit(request, access, action="R", subtype="READ", documents=[row.id])
-    return json.loads(row.resource)  # type: ignore[no-any-return]
+    return served(row.resource, base_url(request))
 
 
 async def retrieve(
@@ -281,7 +281,7 @@ async def update_metadata(
 
     saved = await request.app.state.db.write(write)
     await audit(request, access, action="D" if change.deletes else "U", subtype="PATCH", documents=[row.id])
-    return json.loads(saved.resource)  # type: ignore[no-any-return]
+    return served(saved.resource, base_url(request))
 
 
 def _check_change(access: Access, row: DmpDocument, change: MetadataChange) -> None:

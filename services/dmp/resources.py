@@ -4,6 +4,7 @@ the TD02 Patient. Pure: built from domain facts and rows, never from a request."
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from . import codes
@@ -23,7 +24,7 @@ AUDIT_TYPE = {"system": DCM, "code": "110110", "display": "Patient Record"}
 def stored_document(
     facts: DocumentFacts, *, id: str, binary_url: str, version: int, last_updated: str
 ) -> dict[str, Any]:
-    """The DocumentReference as the DMP serves it: server id, version, entryUUID, retrieval URL."""
+    """The DocumentReference as the DMP stores it: server id, version, entryUUID, relative retrieval URL."""
     resource = copy.deepcopy(facts.resource)
     resource["id"] = id
     resource["meta"] = {
@@ -44,6 +45,15 @@ def stored_document(
     subject["identifier"] = {"system": facts.patient_system, "value": facts.patient_ins}
     if facts.replaces and not facts.replaces.startswith("identifier:"):
         resource["relatesTo"][0]["target"] = {"reference": f"DocumentReference/{facts.replaces}"}
+    return resource
+
+
+def served(stored: str, base_url: str) -> dict[str, Any]:
+    """A stored DocumentReference with its retrieval URL made absolute for this deployment (MHD ITI-67)."""
+    resource: dict[str, Any] = json.loads(stored)
+    attachment = resource["content"][0]["attachment"]
+    if not attachment.get("url", "").startswith(("http://", "https://")):
+        attachment["url"] = f"{base_url}/fhir/{attachment['url']}"
     return resource
 
 

@@ -120,7 +120,7 @@ def save_submission(
         resource = stored_document(
             facts,
             id=document.id,
-            binary_url=f"{base_url}/fhir/Binary/{document.binary_id}",
+            binary_url=f"Binary/{document.binary_id}",
             version=1,
             last_updated=now,
         )
