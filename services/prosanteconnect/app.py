@@ -37,11 +37,17 @@ def _seed(session: Session, provider: Provider) -> None:
         )
 
 
+def open_database(settings: Settings) -> Database:
+    """PSC's database with its tables (the app and ``socle seed`` both open it)."""
+    database = Database(settings.database_for(), TABLES, schema="prosanteconnect")
+    database.create_tables()
+    return database
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    database = Database(settings.database_for(), TABLES, schema="prosanteconnect")
-    database.create_tables()
+    database = open_database(settings)
     keys = KeyRing()
     provider = Provider(settings, app.state.runtime.fixtures, database, keys)
     install_grants(provider)

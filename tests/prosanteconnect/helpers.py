@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -10,6 +11,8 @@ from fastapi.testclient import TestClient
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
+from services.kernel.settings import Settings
+from services.prosanteconnect.app import create_app
 from tests.psc_login import pkce_pair
 
 ISSUER = "http://testserver/auth/realms/esante-wallet"
@@ -17,6 +20,17 @@ OIDC = "/auth/realms/esante-wallet/protocol/openid-connect"
 REDIRECT = "https://rp.example/callback"
 FIRST = "810000000017"
 """idNat of the first fixture professional (the médecin généraliste auto-login picks)."""
+
+
+def start(data_dir: Path, *, auto_login: bool) -> TestClient:
+    """A standalone PSC app on ``data_dir`` (enter it to run its lifespan)."""
+    settings = Settings(
+        service="prosanteconnect",
+        data_dir=data_dir,
+        psc_auto_login=auto_login,
+        public_url="http://testserver",
+    )
+    return TestClient(create_app(settings), base_url="http://testserver", follow_redirects=False)
 
 
 def register(psc: TestClient, **metadata: Any) -> dict[str, Any]:
