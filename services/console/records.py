@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .codes import label
+
 INS_SYSTEMS = {
     "1.2.250.1.213.1.4.8": "INS-NIR",
     "1.2.250.1.213.1.4.9": "INS-NIA",
@@ -36,7 +38,8 @@ def _display(concept: dict[str, Any] | None) -> str:
     if not concept:
         return ""
     coding = (concept.get("coding") or [{}])[0]
-    return str(concept.get("text") or coding.get("display") or coding.get("code") or "")
+    code = str(coding.get("code") or "")
+    return str(concept.get("text") or coding.get("display") or label(code) or code)
 
 
 def _human_name(resource: dict[str, Any]) -> str:

@@ -104,3 +104,11 @@ def test_timeline_query_keeps_known_filters_and_pages_newest_first() -> None:
     assert query.link(4) == "/traffic?service=dmp&run=r1&page=4"
     assert TimelineQuery.from_params({"page": "0"}).page == 1
     assert query.pages(PAGE_SIZE + 1) == 2 and query.pages(0) == 1
+
+
+def test_bare_codes_read_with_their_ans_labels() -> None:
+    row = document_row(
+        {"type": {"coding": [{"code": "11488-4"}]}, "category": [{"coding": [{"code": "10"}]}], "id": "z"}
+    )
+    assert row.category == "Compte rendu"
+    assert row.type and row.type != "11488-4"
