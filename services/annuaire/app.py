@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from anyio import to_thread
 from fastapi import FastAPI
+from sqlalchemy.exc import IntegrityError
 
 from services.kernel.db import Database
 from services.kernel.runtime import Runtime
@@ -19,6 +20,7 @@ from .routes import router
 from .store import save_resources
 
 TABLES = [DirectoryResource, DirectoryIndex]
+SEED_ATTEMPTS = 3
 
 
 def open_database(settings: Settings) -> Database:
@@ -35,7 +37,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     resources = fixed_resources(app.state.runtime.fixtures)
 
     async def seed() -> None:
-        await database.write(lambda session: save_resources(session=session, resources=resources))
+        """Store the fixed directory; an instance starting beside another on the same PostgreSQL may
+        lose the race to insert the same rows, and then simply stores them again over the winner's."""
+        for attempt in range(SEED_ATTEMPTS):
+            try:
+                await database.write(lambda session: save_resources(session=session, resources=resources))
+                return
+            except IntegrityError:
+                if attempt == SEED_ATTEMPTS - 1:
+                    raise
 
     async def reset() -> None:
         await to_thread.run_sync(database.clear)
