@@ -18,10 +18,11 @@ from datetime import date
 from services.kernel.identifiers import NIR_PATTERN, nir_key
 from services.kernel.traits import InvalidTrait, fold, normalize_first_name, normalize_name
 
+from .codes import insi_labels
 from .identity import Person
 
 FOUND, NOT_FOUND, SEVERAL = "00", "01", "02"
-LABELS = {FOUND: "OK", NOT_FOUND: "Aucune identite trouvee", SEVERAL: "Plusieurs identites trouvees"}
+LABELS = insi_labels()
 """INSi ``LibelleCR`` (no accents, as the service sends them)."""
 
 DATE_PATTERN = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")

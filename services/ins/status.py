@@ -13,14 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .codes import ATTRIBUTES, DOCUMENTS, METHODS, STATUS_LABELS
+
 PROV, RECUP, VALI, QUAL = "PROV", "RECUP", "VALI", "QUAL"
 STATUSES = (PROV, RECUP, VALI, QUAL)
-LABELS = {
-    PROV: "Identité provisoire",
-    RECUP: "Identité récupérée",
-    VALI: "Identité validée",
-    QUAL: "Identité qualifiée",
-}
+LABELS = STATUS_LABELS
 CRITERIA = {PROV: (False, False), RECUP: (True, False), VALI: (False, True), QUAL: (True, True)}
 """status → (traits from INSi, high-trust document checked)."""
 
@@ -54,6 +51,11 @@ def is_high_trust(document: str | None, *, minor: bool = False) -> bool:
 
 
 def check_attributes(attributes: frozenset[str]) -> None:
+    unknown = sorted(attributes - ATTRIBUTES.keys())
+    if unknown:
+        raise InvalidStatusQuery(
+            f"unknown identity attribute(s) {', '.join(unknown)}; one of {', '.join(ATTRIBUTES)}"
+        )
     if attributes >= BLOCKING_ATTRIBUTES:
         raise InvalidStatusQuery("the attributes DOUT and FICT cannot both be set")
 
@@ -74,6 +76,10 @@ def assess(
     """
     check_attributes(attributes)
     method = (method or "SM").upper()
+    if method not in METHODS:
+        raise InvalidStatusQuery(f"unknown collection method {method!r}; one of {', '.join(METHODS)}")
+    if document and document.upper() not in DOCUMENTS:
+        raise InvalidStatusQuery(f"unknown validation document {document!r}; one of {', '.join(DOCUMENTS)}")
     reasons: list[str] = []
     if attributes & BLOCKING_ATTRIBUTES:
         reasons.append(f"attribute {'/'.join(sorted(attributes & BLOCKING_ATTRIBUTES))} forces PROV")

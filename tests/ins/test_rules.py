@@ -200,3 +200,16 @@ def test_forbidden_transitions(current: str, target: str, allowed: bool) -> None
 def test_unknown_status() -> None:
     with pytest.raises(status.InvalidStatusQuery):
         status.transition_error("QUALIFIEE", "PROV")
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"method": "TELEPATHIE"},
+        {"method": "SM", "document": "XX"},
+        {"method": "SM", "attributes": frozenset({"NOPE"})},
+    ],
+)
+def test_unknown_codes_are_refused(arguments: dict[str, object]) -> None:
+    with pytest.raises(status.InvalidStatusQuery):
+        status.assess(**arguments)  # type: ignore[arg-type]
