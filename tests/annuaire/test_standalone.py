@@ -115,6 +115,15 @@ def test_bulk_professionals_have_mailboxes_and_valid_resources(
     assert response.json()["total"] == 1
 
 
+def test_seeding_again_with_the_same_seed_replaces_the_same_people(
+    client: TestClient, settings: Settings
+) -> None:
+    before = client.get("/fhir/v2/Practitioner", params={"_count": 500}).json()["entry"]
+    assert bulk.seed(settings, SeedPlan(professionals=BULK, seed=7), lambda _: None) == 2 * BULK
+    after = client.get("/fhir/v2/Practitioner", params={"_count": 500}).json()["entry"]
+    assert [e["resource"]["id"] for e in after] == [e["resource"]["id"] for e in before]
+
+
 def test_configured_keys_restrict_access(client: TestClient) -> None:
     for key in ("", "other-key"):
         response = client.get("/fhir/v2/Organization", headers={"ESANTE-API-KEY": key})
