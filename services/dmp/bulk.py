@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from services.kernel.bulk import Advance, SeedPlan
 from services.kernel.db import Database
@@ -146,7 +146,7 @@ def _document(
 
 
 def _documents(
-    patients: list[tuple[str, str]], count: int, seed: int, start: int, base: str
+    patients: list[tuple[str, str]], count: int, seed: int, start: int
 ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     rng = random.Random(seed * 7919 + start)
     stamp = now()
@@ -171,9 +171,10 @@ def seed(settings: Settings, plan: SeedPlan, advance: Advance) -> int:
             ]
             if fresh:
                 session.execute(insert(DmpRecord), fresh)
+            bulk_rows = DmpDocument.unique_id.like(f"{BULK_ROOT}.%")  # type: ignore[attr-defined]
             already = session.execute(
-                select(DmpDocument.id).where(DmpDocument.unique_id.like("urn:oid:1.2.250.1.213.9.%"))
-            ).all()  # type: ignore[attr-defined]
+                select(func.count()).select_from(DmpDocument).where(bulk_rows)
+            ).scalar_one()
         generated = _documents(patients, plan.documents, plan.seed, already)
         written = 0
         while batch := list(islice(generated, BATCH)):
