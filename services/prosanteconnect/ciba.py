@@ -158,6 +158,7 @@ class CibaGrant(grants.BaseGrant, grants.TokenEndpointMixin):
         if session is None:
             raise InvalidGrantError("the approval's session is gone")
         subject = Subject(row.idnat, session.sid, session.auth_mode, session.auth_time)
+        self.request.user = subject
         token = provider_of(self).issue(client=self.request.client, subject=subject, scope=row.scope)
         row.status = "issued"
         db().add(row)

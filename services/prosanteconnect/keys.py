@@ -12,7 +12,7 @@ import json
 import time
 from typing import Any
 
-from joserfc import jwt
+from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
 from sqlmodel import Session, select
@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 from .models import PscKey
 
 ALG = "RS256"
+MAX_STRANGERS = 10_000
 
 
 def new_key() -> RSAKey:
@@ -32,6 +33,9 @@ class KeyRing:
     def __init__(self) -> None:
         self._keys: list[RSAKey] = []
         self._public: dict[str, Any] = {"keys": []}
+        self.loaded_at = 0.0
+        self._strangers: set[str] = set()
+        """``kid`` values still unknown after a reload: asking the database again would not help."""
 
     def load(self, session: Session) -> None:
         """Read the keys (creating the first one on a fresh database)."""
@@ -40,6 +44,29 @@ class KeyRing:
             rows = [store_key(session, new_key())]
         self._keys = [RSAKey.import_key(json.loads(row.private_jwk)) for row in rows]
         self._public = {"keys": [self._public_jwk(key) for key in reversed(self._keys)]}
+        self.loaded_at = time.monotonic()
+
+    @staticmethod
+    def _kid(token: str) -> str | None:
+        try:
+            kid = jws.extract_compact(token.encode()).headers().get("kid")
+        except (JoseError, ValueError):
+            return None
+        return str(kid) if kid else None
+
+    def knows(self, token: str) -> bool:
+        """False when ``token`` names a ``kid`` never checked here (another instance may have rotated)."""
+        kid = self._kid(token)
+        return kid is None or kid in self._strangers or any(key.kid == kid for key in self._keys)
+
+    def reload_for(self, session: Session, token: str) -> None:
+        """Reload the keys for an unknown ``kid``, once per ``kid`` (strangers cost one query each)."""
+        self.load(session)
+        kid = self._kid(token)
+        if kid and not any(key.kid == kid for key in self._keys):
+            if len(self._strangers) > MAX_STRANGERS:
+                self._strangers.clear()
+            self._strangers.add(kid)
 
     @staticmethod
     def _public_jwk(key: RSAKey) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from authlib.oauth2 import OAuth2Error
@@ -25,6 +26,7 @@ from .store import get_client
 router = APIRouter()
 REALM = PSC_REALM_PATH
 SESSION_COOKIE = "PSC_SESSION"
+JWKS_RELOAD_SECONDS = 30.0
 
 
 def provider_of(request: Request) -> Provider:
@@ -59,7 +61,10 @@ async def discovery(request: Request) -> dict[str, Any]:
 
 @router.get(REALM + OIDC + "/certs")
 async def certs(request: Request) -> dict[str, Any]:
-    return provider_of(request).keys.jwks
+    provider = provider_of(request)
+    if time.monotonic() - provider.keys.loaded_at > JWKS_RELOAD_SECONDS:  # another instance may have rotated
+        await provider.read(lambda: provider.keys.load(db()))
+    return provider.keys.jwks
 
 
 def cookie_path(request: Request) -> str:
@@ -96,6 +101,12 @@ async def token(request: Request) -> Response:
     provider = provider_of(request)
     oauth = await oauth_request(request)
     result: OAuthResult = await provider.run(lambda: provider.server.create_token_response(oauth))
+    annotate(
+        request,
+        client_id=oauth.client.client_id if oauth.client else oauth.payload.client_id,
+        idnat=oauth.user.idnat if oauth.user else None,
+        grant_type=oauth.payload.grant_type,
+    )
     response = to_response(result)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import secrets
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +29,9 @@ from .helpers import (
     claims,
     login,
     query_of,
+    redeem,
     register,
+    start,
 )
 
 TEST_API = "/auth/realms/esante-wallet/socle"
@@ -181,3 +187,87 @@ def test_prompt_none_without_session_is_login_required(psc_interactive: TestClie
     sent = {k: v for k, v in auth_params(client, prompt="none").items() if not k.startswith("_")}
     response = psc.get(OIDC + "/auth", params=sent)
     assert query_of(response.headers["location"])["error"] == "login_required"
+
+
+def test_the_static_socle_demo_client_from_the_configuration(psc: TestClient) -> None:
+    demo = {"client_id": "socle-demo", "client_secret": "socle-demo-secret"}
+    params = auth_params(demo, redirect_uri="http://testserver/callback")
+    answer = authorize(psc, params)
+    data = {
+        "grant_type": "authorization_code",
+        "code": answer["code"],
+        "redirect_uri": "http://testserver/callback",
+        "code_verifier": params["_verifier"],
+    }
+    response = psc.post(OIDC + "/token", data=data, auth=("socle-demo", "socle-demo-secret"))
+    assert response.status_code == 200
+    assert claims(psc, response.json()["access_token"])["azp"] == "socle-demo"
+
+
+def test_a_public_client_must_use_pkce(psc: TestClient) -> None:
+    client = register(psc, token_endpoint_auth_method="none")
+    assert "client_secret" not in client
+    without = auth_params(client)
+    del without["code_challenge"], without["code_challenge_method"]
+    psc.cookies.clear()
+    refused = psc.get(OIDC + "/auth", params={k: v for k, v in without.items() if not k.startswith("_")})
+    assert query_of(refused.headers["location"])["error"] == "invalid_request"
+    params = auth_params(client)
+    code = authorize(psc, params)["code"]
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT,
+        "code_verifier": params["_verifier"],
+        "client_id": client["client_id"],
+    }
+    assert psc.post(OIDC + "/token", data=data).status_code == 200
+
+
+def test_private_key_jwt_with_a_jwks_uri(psc: TestClient) -> None:
+    key = RSAKey.generate_key(2048, auto_kid=True)
+    body = json.dumps({"keys": [key.as_dict(private=False)]}).encode()
+
+    class Jwks(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    server = HTTPServer(("127.0.0.1", 0), Jwks)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        uri = f"http://127.0.0.1:{server.server_port}/jwks"
+        client = register(psc, token_endpoint_auth_method="private_key_jwt", jwks_uri=uri)
+        params = auth_params(client)
+        code = authorize(psc, params)["code"]
+        data = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT,
+            "code_verifier": params["_verifier"],
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": _assertion(key, client["client_id"], ISSUER),
+        }
+        assert psc.post(OIDC + "/token", data=data).status_code == 200
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_two_instances_on_one_database_behave_as_one_provider(tmp_path: Path) -> None:
+    with start(tmp_path, auto_login=True) as first, start(tmp_path, auto_login=True) as second:
+        client = register(first)
+        params = auth_params(client)
+        code = authorize(first, params)["code"]
+        tokens = redeem(second, client, code, params["_verifier"]).json()
+        assert second.get(OIDC + "/userinfo", headers=bearer(tokens["access_token"])).status_code == 200
+        first.post(TEST_API + "/keys/rotate")
+        rotated = login(first, client)
+        assert second.get(OIDC + "/userinfo", headers=bearer(rotated["access_token"])).status_code == 200
+        assert redeem(second, client, code, params["_verifier"]).json()["error"] == "invalid_grant"
+        assert first.get(OIDC + "/userinfo", headers=bearer(tokens["access_token"])).status_code == 401
