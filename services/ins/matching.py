@@ -4,8 +4,9 @@ Rules (INS annex A5/A6): traits compared in their normalised form (uppercase, no
 carries one first name, which must be one of the identity's birth first names (several names, as the
 last call of some clients, must equal the whole list in order); the birth place is optional and, when
 given, must be equal. 0 identity → ``01``, 1 → ``00`` with its traits and INS history, more → ``02``.
-A Vitale card query finds the person by matricule (the beneficiary's, else the card holder's) and
-birth date; its rank of birth only separates twins on one card.
+A Vitale card query finds the person by matricule (the beneficiary's, else the card holder's; active or
+past) and birth date. The base keeps no link from a card holder to the dependants on the card, so a
+holder's matricule finds the holder only; the rank of birth is checked for shape.
 """
 
 from __future__ import annotations
