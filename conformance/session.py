@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from .catalogue import catalogue
@@ -185,7 +185,8 @@ def _run(stack: Stack, options: RunOptions, progress: Progress | None) -> RunRep
         stack.clear_faults()
         faults = [stack.add_fault(rule) for rule in scenario.faults]
         since = stack.last_exchange_id()
-        began = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+        mailbox = data.professional["mailbox"]
+        mail_mark = stack.last_message_id(address=mailbox) if "mssante" in scenario.services else 0
         if options.wait:
             outcome = wait_for_tester(stack, scenario, since, options)
         else:
@@ -208,7 +209,7 @@ def _run(stack: Stack, options: RunOptions, progress: Progress | None) -> RunRep
             faults=faults,
             messages=[
                 message_exchange(m)
-                for m in stack.messages(address=data.professional["mailbox"], since=began)
+                for m in stack.messages(address=mailbox, after=mail_mark)
                 if m.get("kind", "message") == "message"
                 and data.professional["mailbox"] in f"{m.get('from', '')} {m.get('envelope_from', '')}"
             ]

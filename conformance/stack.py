@@ -94,9 +94,15 @@ class Stack:
                 return out
             since_id = page[-1]["id"]
 
-    def messages(self, *, address: str, since: str) -> list[dict[str, Any]]:
-        """MSSanté messages sent from or to ``address`` since an ISO instant, each with its raw source."""
-        found = self._get("/mss/api/messages", address=address, since=since, limit=200)["messages"]
+    def last_message_id(self, *, address: str) -> int:
+        """The newest MSSanté message id about ``address`` (0 when none): a scenario's messages come after."""
+        found = self._get("/mss/api/messages", address=address, limit=1)["messages"]
+        return int(found[0]["id"]) if found else 0
+
+    def messages(self, *, address: str, after: int) -> list[dict[str, Any]]:
+        """MSSanté messages sent from or to ``address`` after message ``after``, each with its raw source."""
+        listed = self._get("/mss/api/messages", address=address, limit=200)["messages"]
+        found = [message for message in listed if int(message["id"]) > after]
         for message in found:
             response = self.http.get(f"/mss/api/messages/{message['id']}/raw")
             message["raw"] = response.text if response.status_code == 200 else ""

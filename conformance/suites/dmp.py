@@ -21,6 +21,8 @@ from ..evidence import Exchange, ScenarioEvidence
 from .ins import INS_OIDS
 
 FEED_SCENARIOS = ["dmp-feed", "dmp-replace-delete", "dmp-unavailable"]
+CONTENT_SCENARIOS = ["dmp-feed", "dmp-replace-delete"]
+"""Where the bundle's content is judged (in ``dmp-unavailable`` only the behaviour under failure is)."""
 CDA_NS = {"cda": "urn:hl7-org:v3"}
 MASKS = ("MASQUE_PS", "INVISIBLE_PATIENT")
 MASKED = "***"
@@ -100,7 +102,7 @@ def no_authorisation_for_feed(ev: ScenarioEvidence) -> None:
     )
 
 
-@check("DMP-03", ["DMP-FEED-01"], scenarios=FEED_SCENARIOS, title="ITI-65 bundle accepted by the DMP")
+@check("DMP-03", ["DMP-FEED-01"], scenarios=CONTENT_SCENARIOS, title="ITI-65 bundle accepted by the DMP")
 def feed_accepted(ev: ScenarioEvidence) -> str:
     """The software publishes a whole transaction Bundle (SubmissionSet, DocumentReference, Binary) that the
     DMP accepts; a refused bundle is shown with the DMP's OperationOutcome."""
@@ -127,7 +129,7 @@ def in_value_set(found: set[str], known: set[str]) -> bool:
     return bool(readable & known) if readable else MASKED in found
 
 
-@check("DMP-04", ["DMP-FEED-02"], scenarios=FEED_SCENARIOS, title="Metadata from the DMP code lists")
+@check("DMP-04", ["DMP-FEED-02"], scenarios=CONTENT_SCENARIOS, title="Metadata from the DMP code lists")
 def metadata(ev: ScenarioEvidence) -> None:
     """SC.DMP/CONF.04 and PDSm: type (JDV_J66), class (J57), format (J60), a confidentiality label and an
     author, in documents the DMP accepted (it validates the value sets itself); the CDA's own code is a

@@ -117,13 +117,21 @@ def lookup_with_psc(ev: ScenarioEvidence) -> None:
 def only_qualified(ev: ScenarioEvidence) -> str:
     """The software reads the identity status INS returns; it feeds the DMP only when it is QUAL (the INS
     may be carried only for a qualified identity — FR Core, RNIV) and refuses otherwise."""
+    lookups(ev)
     seen = statuses_seen(ev)
     status = seen.get(ev.patient)
     expect(status, f"INS never answered the identity status of the test patient {ev.patient}")
     feeds = [ex for ex in ev.http("dmp", method="POST") if ex.ok]
     if status != "QUAL":
-        if feeds:
-            fail(f"the identity is {status}, yet the software fed the DMP: {feeds[0].summary()}")
+        carried = [
+            ex
+            for ex in ev.http("dmp")
+            if ev.patient in f"{ex.raw.get('query') or ''} {ex.raw.get('request_body') or ''}"
+        ]
+        if carried:
+            fail(
+                f"the identity is {status}, yet the software sent its INS to the DMP: {carried[0].summary()}"
+            )
         expect(ev.driver.refused, f"identity {status}: the software did not report that it refused")
         return f"identity {status}: refused, nothing sent"
     expect(feeds, "the identity is qualified but no document was fed")

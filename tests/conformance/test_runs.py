@@ -1,0 +1,147 @@
+"""Real runs against a running stack: the reference client passes, each mutant fails exactly its checks,
+and a driver that crashes, hangs or does nothing never passes anything."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from defusedxml import ElementTree
+
+from conformance.checks import Status
+from conformance.reference_client.mutants import MUTANTS
+from conformance.report_model import RunReport
+from conformance.session import RunOptions, run
+from tests.support import RunningStack
+
+
+def statuses(report: RunReport) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for result in report.checks:
+        out.setdefault(result["status"], set()).add(result["check"])
+    return out
+
+
+def test_reference_client_passes_every_check(stack: RunningStack) -> None:
+    report = run(RunOptions(base=stack.base_url, profile="lgc", driver="reference", timeout=60))
+    problems = [
+        f"{c['check']}@{c['scenario']}: {c['status']} {c['message']}"
+        for c in report.checks
+        if c["status"] != "pass"
+    ]
+    assert problems == [], "\n".join(problems + [s["output"] for s in report.scenarios if s["exit_code"]])
+    assert report.exit_code == 0
+    blocking = [r for r in report.requirements if r["blocking"]]
+    assert blocking and all(r["status"] == "pass" for r in blocking)
+    refused = {s["id"] for s in report.scenarios if s["reported"].get("outcome") == "refused"}
+    assert refused == {
+        s["id"] for s in report.scenarios if s["id"].startswith("psc-") and s["id"] != "psc-login"
+    } | {"dmp-unqualified"}
+
+
+@pytest.mark.parametrize("name", sorted(MUTANTS))
+def test_each_mutant_fails_exactly_its_checks(stack: RunningStack, name: str) -> None:
+    mutant = MUTANTS[name]
+    report = run(
+        RunOptions(
+            base=stack.base_url,
+            profile="lgc",
+            driver=f"reference:{name}",
+            timeout=60,
+            scenarios=list(mutant.scenarios),
+        )
+    )
+    ran = set(mutant.scenarios)
+    seen = statuses(
+        RunReport(**{**report.__dict__, "checks": [c for c in report.checks if c["scenario"] in ran]})
+    )
+    assert seen.get("fail", set()) == set(mutant.fails), [
+        f"{c['check']}@{c['scenario']}: {c['message']}" for c in report.checks if c["status"] == "fail"
+    ]
+    assert "error" not in seen
+    assert report.exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("driver", "timeout", "reason"),
+    [
+        (f"{sys.executable} -c 'import sys; sys.exit(3)'", 30, "exited with code 3"),
+        (f"{sys.executable} -c 'import time; time.sleep(60)'", 1, "did not finish within 1 s"),
+        ("true", 30, "exited with code 0"),
+    ],
+    ids=["crashes", "hangs", "does-nothing"],
+)
+def test_a_driver_that_does_not_do_the_scenario_never_passes(
+    stack: RunningStack, driver: str, timeout: float, reason: str
+) -> None:
+    report = run(
+        RunOptions(
+            base=stack.base_url,
+            profile="lgc",
+            driver=driver,
+            timeout=timeout,
+            scenarios=["psc-login", "dmp-unqualified", "mss-send"],
+        )
+    )
+    assert report.exit_code == 1
+    ran = [c for c in report.checks if c["scenario"] in ("psc-login", "dmp-unqualified", "mss-send")]
+    assert ran and all(c["status"] in (Status.FAIL, Status.NOT_TESTED) for c in ran)
+    assert all(reason in c["message"] for c in ran if c["status"] == Status.FAIL)
+    assert not [r for r in report.requirements if r["status"] == "pass"]
+
+
+def socle(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "services", "conformance", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    )
+
+
+def test_cli_run_writes_reports_and_report_re_renders_them(stack: RunningStack, tmp_path: Path) -> None:
+    files = {kind: tmp_path / f"run.{kind}" for kind in ("json", "xml", "html")}
+    result = socle(
+        "run",
+        "--base",
+        stack.base_url,
+        "--driver",
+        "reference:no-acr",
+        "--scenario",
+        "psc-login",
+        "--json",
+        str(files["json"]),
+        "--junit",
+        str(files["xml"]),
+        "--html",
+        str(files["html"]),
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "NOT PASSED" in result.stdout
+    failures = [
+        case
+        for case in ElementTree.parse(files["xml"]).getroot().iter("testcase")
+        if case.find("failure") is not None
+    ]
+    assert [case.get("name").split()[0] for case in failures] == ["PSC-FLOW-03"]
+    html = files["html"].read_text()
+    assert "PSC.08" in html and "/protocol/openid-connect/auth" in html
+    again = socle("report", str(files["json"]), "--html", str(tmp_path / "again.html"))
+    assert again.returncode == 1 and (tmp_path / "again.html").read_text() == html
+
+
+def test_cli_list_shows_coverage_and_mutants() -> None:
+    listing = socle("list")
+    assert listing.returncode == 0, listing.stderr
+    assert "PSC.08" in listing.stdout and "requirements no check covers: PSC-CIBA-01" in listing.stdout
+    mutants = socle("list", "--mutants")
+    assert all(name in mutants.stdout for name in MUTANTS)
+
+
+def test_cli_refuses_an_unreachable_stack() -> None:
+    result = socle("run", "--base", "http://127.0.0.1:9", "--driver", "reference")
+    assert result.returncode == 2
+    assert "cannot reach" in result.stdout
