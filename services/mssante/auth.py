@@ -13,16 +13,11 @@ import base64
 import binascii
 import hmac
 import json
-import time
 from dataclasses import dataclass
 from typing import Any
 
-from joserfc import jws
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
-
 from services.kernel.errors import SocleError, Unauthorized
-from services.kernel.tokens import JWKS_REFRESH_SECONDS, PscTokenVerifier, invalid_token
+from services.kernel.tokens import PscTokenVerifier
 
 from .addresses import BadAddress, parse
 from .mailboxes import Rejected, Resolver
@@ -72,29 +67,11 @@ def decode_b64(data: bytes) -> bytes:
         raise AuthFailed("not base64") from exc
 
 
-class _Verifier(PscTokenVerifier):
-    """The kernel's verifier; ``_keys_for`` reads the ``kid`` with ``jws.extract_compact`` because
-    ``joserfc.jwt`` has no ``extract_compact`` in joserfc 1.8 (kernel fix requested in the report)."""
-
-    async def _keys_for(self, token: str) -> KeySet:
-        keys = self._keys or await self._fetch_keys()
-        try:
-            kid = jws.extract_compact(token.encode()).headers().get("kid")
-        except (JoseError, ValueError) as exc:
-            raise invalid_token("not a JWT") from exc
-        if (
-            kid not in {key.kid for key in keys.keys}
-            and time.monotonic() - self._fetched_at > JWKS_REFRESH_SECONDS
-        ):
-            keys = await self._fetch_keys()
-        return keys
-
-
 class Authenticator:
     def __init__(self, app: Any, settings: MssSettings, resolver: Resolver) -> None:
         self.settings = settings
         self.resolver = resolver
-        self.verifier = _Verifier(app)
+        self.verifier = PscTokenVerifier(app)
 
     async def _box(self, user: str) -> Any:
         try:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage, Message
+from email.parser import BytesParser
 from email.utils import format_datetime, make_msgid
 
 KO_PREFIX = "[KO Intégration système !]"
@@ -83,7 +84,7 @@ def dsn(
     report.attach(status)
     headers = EmailMessage(policy=policy.SMTP)
     headers.set_type("text/rfc822-headers")
-    headers.set_payload(original_raw.split(b"\r\n\r\n", 1)[0].decode("utf-8", "replace") + "\r\n")
+    headers.set_payload(original_raw.split(b"\r\n\r\n", 1)[0].decode("ascii", "surrogateescape") + "\r\n")
     report.attach(headers)
     return report.as_bytes()
 
@@ -127,6 +128,6 @@ def mdn(
     report.attach(notification)
     enclosed = EmailMessage(policy=policy.SMTP)
     enclosed.set_type("message/rfc822")
-    enclosed.set_payload(original_raw.decode("utf-8", "replace"))
+    enclosed.set_payload([BytesParser(policy=policy.SMTP).parsebytes(original_raw)])
     report.attach(enclosed)
     return report.as_bytes()

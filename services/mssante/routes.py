@@ -192,14 +192,10 @@ async def _submit(
 ) -> Outcome:
     operator = _operator(request)
     try:
-        sender_box = await operator.resolver.resolve(parse(sender)) if sender else None
-        if (
-            isinstance(caller, Caller)
-            and sender_box
-            and caller.idnat not in (*sender_box.members, sender_box.owner)
-        ):
-            raise Forbidden(f"{caller.idnat} may not send from {sender_box.address}")
-        boxes = [await operator.resolver.resolve(parse(address)) for address in recipients]
+        sender_box = await operator.resolver.resolve(_parse(request, sender)) if sender else None
+        if sender_box is not None:
+            _may_act(caller, sender_box)
+        boxes = [await operator.resolver.resolve(_parse(request, address)) for address in recipients]
         submission = Submission(
             envelope_from=sender,
             recipients=boxes,
