@@ -217,6 +217,7 @@ class RefreshGrant(grants.RefreshTokenGrant):
         record = TokenRecord(row, "refresh_token")
         if record.is_expired() or record.is_revoked():
             return None
+        live_session(db(), sid=row.sid, touch=True)  # a refresh is activity: the SSO idle clock restarts
         return record
 
     def authenticate_user(self, refresh_token: TokenRecord) -> Subject:

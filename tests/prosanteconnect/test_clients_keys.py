@@ -271,3 +271,35 @@ def test_two_instances_on_one_database_behave_as_one_provider(tmp_path: Path) ->
         assert second.get(OIDC + "/userinfo", headers=bearer(rotated["access_token"])).status_code == 200
         assert redeem(second, client, code, params["_verifier"]).json()["error"] == "invalid_grant"
         assert first.get(OIDC + "/userinfo", headers=bearer(tokens["access_token"])).status_code == 401
+
+
+def test_login_page_escapes_what_the_request_carries(psc_interactive: TestClient) -> None:
+    client = register(psc_interactive)
+    psc_interactive.cookies.clear()
+    params = {
+        k: v
+        for k, v in auth_params(client, state='"><script>alert(1)</script>').items()
+        if not k.startswith("_")
+    }
+    page = psc_interactive.get(OIDC + "/auth", params=params)
+    assert page.status_code == 200
+    assert "<script>alert(1)</script>" not in page.text
+    assert "&lt;script&gt;" in page.text
+
+
+def test_sim_reset_forgets_tokens_but_keeps_keys_and_static_clients(tmp_path: Path) -> None:
+    with start(tmp_path, auto_login=True) as psc:
+        client = register(psc)
+        tokens = login(psc, client)
+        kids = psc.get(OIDC + "/certs").json()
+        assert psc.post("/_sim/reset").status_code in (200, 204)
+        assert psc.get(OIDC + "/certs").json() == kids
+        assert psc.get(OIDC + "/userinfo", headers=bearer(tokens["access_token"])).status_code == 401
+        gone = psc.post(
+            OIDC + "/token/introspect",
+            data={"token": "x"},
+            auth=(client["client_id"], client["client_secret"]),
+        )
+        assert gone.status_code == 401  # registrations are test data too
+        demo = {"client_id": "socle-demo", "client_secret": "socle-demo-secret"}
+        assert "code" in authorize(psc, auth_params(demo, redirect_uri="http://testserver/callback"))
