@@ -213,3 +213,21 @@ def test_kernel_dependency_accepts_a_psc_token_and_refuses_a_revoked_one(
     assert accepted.json()["organisation"].startswith("F")
     assert anonymous.status_code == 401 and anonymous.headers["www-authenticate"].startswith("Bearer")
     assert refused.status_code == 401 and "invalid_token" in refused.headers["www-authenticate"]
+
+
+def test_the_traffic_record_names_the_client_and_the_professional(stack: RunningStack) -> None:
+    tokens = login(stack.base_url, idnat=CARDIOLOGIST)
+    deadline = time.monotonic() + 10
+    exchanges: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:  # the recorder writes in batches
+        answer = httpx.get(
+            stack.base_url + "/_sim/traffic",
+            params={"service": "prosanteconnect", "client_id": tokens["client_id"], "bodies": "false"},
+        ).json()
+        exchanges = answer["exchanges"]
+        if any(e["path"].endswith("/token") for e in exchanges):
+            break
+        time.sleep(0.1)
+    token_calls = [e for e in exchanges if e["path"].endswith("/token")]
+    assert token_calls and token_calls[-1]["idnat"] == CARDIOLOGIST
+    assert any(e["path"].endswith("/auth") for e in exchanges)
