@@ -4,6 +4,8 @@ detail, and that the base is unchanged."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,10 +18,15 @@ from .conftest import ins_app
 from .soap_messages import LPS, MESSAGE_ID, NS, WSA, S, envelope, traits
 
 
-@pytest.fixture
-def insi(tmp_path: Path) -> TestClient:
-    with TestClient(ins_app(tmp_path)) as client:
-        yield client  # type: ignore[misc]
+@pytest.fixture(scope="module")
+def insi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """One app for the module: the façade never writes, so the cases cannot disturb each other."""
+    with pytest.MonkeyPatch.context() as env:
+        for name in [n for n in os.environ if n.startswith("SOCLE_")]:
+            env.delenv(name)
+        app = ins_app(tmp_path_factory.mktemp("insi"))
+    with TestClient(app) as client:
+        yield client
 
 
 def post(client: TestClient, xml: str | bytes) -> tuple[int, etree._Element, str]:
