@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 
 from fastapi import Request
+from sqlmodel import Session
 
 from services.kernel.errors import BadRequest, Forbidden, NotFound, SocleError, Unprocessable
 from services.kernel.tokens import Caller, ServiceCaller
@@ -158,6 +159,34 @@ async def open_dmp(
     return access
 
 
+def record_access(
+    session: Session,
+    access: Access,
+    *,
+    action: str,
+    subtype: str,
+    outcome: str = "0",
+    documents: list[str] | None = None,
+    description: str = "",
+) -> bool:
+    """Add the audit row (and, the first time a professional opens this DMP, the patient's
+    notification) to ``session``; True when this was that first access."""
+    stamp = now()
+    store.add_audit(session, row=_row(access, stamp, action, subtype, outcome, documents, description))
+    if not access.idnat or outcome != "0":
+        return False
+    first = store.first_access(session, ins=access.ins, idnat=access.idnat, now=stamp)
+    if first:
+        notice = f"notification au patient : premier accès de {access.idnat} à son DMP"
+        store.add_audit(session, row=_row(access, stamp, "E", "first-access-notification", "0", None, notice))
+    return first
+
+
+def notify_first_access(request: Request, first: bool) -> None:
+    if first:
+        annotate(request, notification="first-access")
+
+
 async def audit(
     request: Request,
     access: Access,
@@ -168,23 +197,19 @@ async def audit(
     documents: list[str] | None = None,
     description: str = "",
 ) -> None:
-    """Record the access (and, the first time a professional opens this DMP, the patient's notification)."""
-    stamp = now()
-
-    def write(session: object) -> bool:
-        store.add_audit(session, row=_row(access, stamp, action, subtype, outcome, documents, description))  # type: ignore[arg-type]
-        if not access.idnat or outcome != "0":
-            return False
-        first = store.first_access(session, ins=access.ins, idnat=access.idnat, now=stamp)  # type: ignore[arg-type]
-        if first:
-            notice = f"notification au patient : premier accès de {access.idnat} à son DMP"
-            store.add_audit(
-                session, row=_row(access, stamp, "E", "first-access-notification", "0", None, notice)
-            )  # type: ignore[arg-type]
-        return first
-
-    if await request.app.state.db.write(write):
-        annotate(request, notification="first-access")
+    """Record the access in a transaction of its own (reads and refusals)."""
+    first = await request.app.state.db.write(
+        lambda session: record_access(
+            session,
+            access,
+            action=action,
+            subtype=subtype,
+            outcome=outcome,
+            documents=documents,
+            description=description,
+        )
+    )
+    notify_first_access(request, first)
 
 
 def _row(

@@ -19,7 +19,7 @@ from services.kernel.tokens import Caller, ServiceCaller
 from . import store
 from .bundle import PlannedBinary, PlannedDocument, Submission, new_id, plan_bundle, sha1_base64
 from .cda import check_cda
-from .context import Access, audit, open_dmp
+from .context import Access, audit, notify_first_access, open_dmp, record_access
 from .dates import now
 from .documents import CDA_CONTENT_TYPES, check_document
 from .models import DmpDocument
@@ -47,18 +47,23 @@ async def provide_bundle(request: Request, caller: Caller, body: Any) -> dict[st
     return transaction_response(plan, len(body["entry"]), last_updated=stamp)
 
 
-async def _save(request: Request, access: Access, plan: Submission, stamp: str) -> list[DmpDocument]:
-    def write(session: Any) -> list[DmpDocument]:
+async def _save(
+    request: Request, access: Access, plan: Submission, stamp: str, subtype: str = "ITI-65"
+) -> list[DmpDocument]:
+    """Store the submission and its audit row in one transaction."""
+
+    def write(session: Any) -> tuple[list[DmpDocument], bool]:
         for document in plan.documents:
             if document.facts.replaces:
                 _check_replace_right(session, access, document.facts.replaces)
-        return store.save_submission(
+        rows = store.save_submission(
             session, plan=plan, base_url=base_url(request), submitter=access.idnat, now=stamp
         )
+        touched = [r.id for r in rows] + [r.replaces for r in rows if r.replaces]
+        return rows, record_access(session, access, action="C", subtype=subtype, documents=touched)
 
-    rows = await request.app.state.db.write(write)
-    replaced = [r.replaces for r in rows if r.replaces]
-    await audit(request, access, action="C", subtype="ITI-65", documents=[r.id for r in rows] + replaced)
+    rows, first = await request.app.state.db.write(write)
+    notify_first_access(request, first)
     return rows
 
 
@@ -120,7 +125,7 @@ async def simplified_publish(request: Request, caller: Caller, body: Any) -> dic
     binary_id = new_id()
     plan.binaries.append(PlannedBinary(0, binary_id, facts.content_type, data))
     plan.documents.append(PlannedDocument(0, new_id(), facts, binary_id))
-    rows = await _save(request, access, plan, now())
+    rows = await _save(request, access, plan, now(), "ITI-105")
     return served(rows[0].resource, base_url(request))
 
 
