@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 from defusedxml import ElementTree
+from typer.testing import CliRunner, Result
 
 from conformance.checks import Status
+from conformance.cli import app
 from conformance.reference_client.mutants import MUTANTS
 from conformance.report_model import RunReport
 from conformance.session import RunOptions, run
@@ -92,14 +94,9 @@ def test_a_driver_that_does_not_do_the_scenario_never_passes(
     assert not [r for r in report.requirements if r["status"] == "pass"]
 
 
-def socle(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "services", "conformance", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
-    )
+def socle(*args: str) -> Result:
+    """``socle conformance ARGS`` as a user runs it (the typer app ``socle`` mounts)."""
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
 
 
 def test_cli_run_writes_reports_and_report_re_renders_them(stack: RunningStack, tmp_path: Path) -> None:
@@ -119,8 +116,8 @@ def test_cli_run_writes_reports_and_report_re_renders_them(stack: RunningStack, 
         "--html",
         str(files["html"]),
     )
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "NOT PASSED" in result.stdout
+    assert result.exit_code == 1, result.output
+    assert "NOT PASSED" in result.output
     failures = [
         case
         for case in ElementTree.parse(files["xml"]).getroot().iter("testcase")
@@ -130,18 +127,30 @@ def test_cli_run_writes_reports_and_report_re_renders_them(stack: RunningStack, 
     html = files["html"].read_text()
     assert "PSC.08" in html and "/protocol/openid-connect/auth" in html
     again = socle("report", str(files["json"]), "--html", str(tmp_path / "again.html"))
-    assert again.returncode == 1 and (tmp_path / "again.html").read_text() == html
+    assert again.exit_code == 1 and (tmp_path / "again.html").read_text() == html
 
 
 def test_cli_list_shows_coverage_and_mutants() -> None:
     listing = socle("list")
-    assert listing.returncode == 0, listing.stderr
-    assert "PSC.08" in listing.stdout and "requirements no check covers: PSC-CIBA-01" in listing.stdout
+    assert listing.exit_code == 0, listing.output
+    assert "PSC.08" in listing.output and "requirements no check covers: PSC-CIBA-01" in listing.output
     mutants = socle("list", "--mutants")
-    assert all(name in mutants.stdout for name in MUTANTS)
+    assert all(name in mutants.output for name in MUTANTS)
 
 
 def test_cli_refuses_an_unreachable_stack() -> None:
     result = socle("run", "--base", "http://127.0.0.1:9", "--driver", "reference")
-    assert result.returncode == 2
-    assert "cannot reach" in result.stdout
+    assert result.exit_code == 2
+    assert "cannot reach" in result.output
+
+
+def test_socle_mounts_the_conformance_commands() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "services", "conformance", "list", "--mutants"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert all(name in result.stdout for name in MUTANTS)
