@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import DBAPIError
 
 from services.annuaire import bulk
-from services.annuaire.app import create_app
+from services.annuaire.app import create_app, open_database
 from services.kernel.bulk import SeedPlan
 from services.kernel.fhir import parse_resource
 from services.kernel.settings import Settings
@@ -29,42 +30,53 @@ POSTGRES_ENV = "SOCLE_TEST_POSTGRES_URL"
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> str | None:
-    """Read before the autouse fixture of tests/conftest.py hides SOCLE_* inside each test."""
-    return os.environ.get(POSTGRES_ENV)
+def postgres_url() -> Iterator[str | None]:
+    """A fresh database on the test server for this session, or None when none is configured.
 
-
-@contextmanager
-def fresh_postgres_database(admin_url: str | None) -> Iterator[str]:
-    """A new database on the test server (the role may create them), dropped afterwards."""
+    Read before the autouse fixture of tests/conftest.py hides SOCLE_* inside each test.
+    """
+    admin_url = os.environ.get(POSTGRES_ENV)
     if not admin_url:
-        if IN_CI:
-            pytest.fail(f"{POSTGRES_ENV} is required in CI")
-        pytest.skip(f"{POSTGRES_ENV} is not set (run .ci/postgres)")
+        yield None
+        return
     name = f"annuaire_{uuid.uuid4().hex[:12]}"
     admin = create_engine(
         admin_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
     )
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    yield admin_url.rsplit("/", 1)[0] + "/" + name
+    drop_database(admin, name)
+    admin.dispose()
+
+
+def drop_database(admin: Engine, name: str) -> None:
+    """Drop the test database; autovacuum (a superuser process our role cannot end) may hold it a moment."""
+    for _ in range(40):
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except DBAPIError:
+            time.sleep(0.25)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def settings(request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str | None) -> Iterator[Settings]:
-    """The directory alone on SQLite, and on PostgreSQL when a test server is configured."""
+def settings(request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str | None) -> Settings:
+    """The directory alone on SQLite, and on PostgreSQL (emptied first) when a test server is configured."""
     if request.param == "sqlite":
-        yield Settings(service="annuaire", data_dir=tmp_path, annuaire_api_keys=["good-key"])
-        return
-    with fresh_postgres_database(postgres_url) as url:
-        yield Settings(
-            service="annuaire", data_dir=tmp_path, database_url=url, annuaire_api_keys=["good-key"]
-        )
+        return Settings(service="annuaire", data_dir=tmp_path, annuaire_api_keys=["good-key"])
+    if not postgres_url:
+        if IN_CI:
+            pytest.fail(f"{POSTGRES_ENV} is required in CI")
+        pytest.skip(f"{POSTGRES_ENV} is not set (run .ci/postgres)")
+    settings = Settings(
+        service="annuaire", data_dir=tmp_path, database_url=postgres_url, annuaire_api_keys=["good-key"]
+    )
+    database = open_database(settings)
+    database.clear()
+    database.dispose()
+    return settings
 
 
 @pytest.fixture
