@@ -62,6 +62,29 @@ def list_command(
     console.print(f"{len(checks)} checks; requirements no check covers: {', '.join(gaps) or 'none'}")
 
 
+WAIT_FIELDS = (
+    "CONFORMANCE_CLIENT_ID",
+    "CONFORMANCE_CLIENT_SECRET",
+    "CONFORMANCE_REDIRECT_URI",
+    "CONFORMANCE_PSC_ISSUER",
+    "CONFORMANCE_PROFESSIONAL_IDNAT",
+    "CONFORMANCE_PATIENT_INS",
+    "CONFORMANCE_PATIENT_BIRTH_NAME",
+    "CONFORMANCE_PATIENT_FIRST_NAMES",
+    "CONFORMANCE_PATIENT_BIRTH_DATE",
+    "CONFORMANCE_RECIPIENT_MAILBOX",
+)
+
+
+def _announce(scenario: Scenario, env: dict[str, str]) -> None:
+    """What a tester needs on screen to do a scenario by hand in the software."""
+    table = Table(title=f"{scenario.id}: {scenario.title}", show_header=False)
+    table.add_row("do", scenario.instructions)
+    for key in WAIT_FIELDS:
+        table.add_row(key.removeprefix("CONFORMANCE_").lower().replace("_", " "), env.get(key, ""))
+    console.print(table)
+
+
 def _write_reports(report: RunReport, json_file: Path | None, junit: Path | None, html: Path | None) -> None:
     if json_file:
         report.write(json_file)
@@ -100,6 +123,9 @@ def run_command(
     options = RunOptions(
         base=base, profile=profile, driver=driver, timeout=timeout, wait=wait, scenarios=scenario, nil=nil
     )
+    if wait:
+        options.announce = _announce
+        options.ask = lambda question: typer.confirm(question, default=False)
     if redirect_uri:
         options.redirect_uri = redirect_uri
     selected = [s for s in SCENARIOS if not scenario or s.id in scenario]

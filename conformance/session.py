@@ -25,6 +25,8 @@ from .stack import RegisteredClient, Stack, StackError
 
 DEFAULT_REDIRECT = "http://127.0.0.1:8765/callback"
 DEFAULT_LOGOUT_REDIRECT = "http://127.0.0.1:8765/"
+WAIT_POLL = 0.5
+WAIT_SETTLE = 1.0
 
 
 @dataclass
@@ -38,6 +40,10 @@ class RunOptions:
     redirect_uri: str = DEFAULT_REDIRECT
     logout_redirect_uri: str = DEFAULT_LOGOUT_REDIRECT
     nil: str = "SOCLE-CONFORMANCE"
+    announce: Callable[[Scenario, dict[str, str]], None] | None = None
+    """``--wait``: show the tester what to do and with which client, patient and professional."""
+    ask: Callable[[str], bool] | None = None
+    """``--wait``: ask the tester a yes/no question (did the software refuse?)."""
 
 
 Progress = Callable[[str, Scenario, DriverOutcome | None], None]
@@ -134,18 +140,27 @@ def collect(
     return mine, internal
 
 
-def wait_for_tester(stack: Stack, scenario: Scenario, since: int, options: RunOptions) -> DriverOutcome:
-    """Manual mode: a tester does the steps in the software; wait for the scenario's last request."""
+def wait_for_tester(
+    stack: Stack, scenario: Scenario, since: int, options: RunOptions, *, run_id: str, client_id: str
+) -> DriverOutcome:
+    """Manual mode: a tester does the steps in the software; wait for the scenario's last request
+    (made with the run's client), then ask the tester whether the software refused when it should."""
     deadline = time.monotonic() + options.timeout
+    service, method, suffix = scenario.done_when or ("", "", "")
     while time.monotonic() < deadline:
-        if scenario.done_when:
-            service, method, suffix = scenario.done_when
-            for row in stack.traffic(since_id=since):
-                ex = Exchange(row)
-                if ex.service == service and ex.method == method and ex.path.endswith(suffix):
-                    time.sleep(1.0)  # let the software finish the step it is in
-                    return DriverOutcome(exit_code=0, reported={"outcome": "manual"})
-        time.sleep(0.5)
+        for row in stack.traffic(since_id=since):
+            ex = Exchange(row)
+            if not belongs_to_run(row, run_id, client_id):
+                continue
+            if ex.service == service and ex.method == method and ex.path.endswith(suffix):
+                time.sleep(WAIT_SETTLE)  # let the software finish the step it is in
+                refused = (
+                    scenario.expect == "refuse"
+                    and options.ask is not None
+                    and options.ask("Did the software refuse and tell the user why?")
+                )
+                return DriverOutcome(exit_code=0, reported={"outcome": "refused" if refused else "manual"})
+        time.sleep(WAIT_POLL)
     return DriverOutcome(exit_code=None, timed_out=True, error="the tester did not finish before the timeout")
 
 
@@ -187,10 +202,14 @@ def _run(stack: Stack, options: RunOptions, progress: Progress | None) -> RunRep
         since = stack.last_exchange_id()
         mailbox = data.professional["mailbox"]
         mail_mark = stack.last_message_id(address=mailbox) if "mssante" in scenario.services else 0
+        env = driver_env(stack, options, run_id, scenario_client, data, scenario, smtp)
         if options.wait:
-            outcome = wait_for_tester(stack, scenario, since, options)
+            if options.announce:
+                options.announce(scenario, env.values)
+            outcome = wait_for_tester(
+                stack, scenario, since, options, run_id=run_id, client_id=scenario_client.client_id
+            )
         else:
-            env = driver_env(stack, options, run_id, scenario_client, data, scenario, smtp)
             outcome = run_driver(driver_command(options.driver or ""), env, timeout=options.timeout)
         stack.clear_faults()
         until = stack.last_exchange_id()

@@ -3,6 +3,7 @@ and a driver that crashes, hangs or does nothing never passes anything."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from conformance.checks import Status
 from conformance.cli import app
 from conformance.reference_client.mutants import MUTANTS
 from conformance.report_model import RunReport
+from conformance.scenarios import Scenario
 from conformance.session import RunOptions, run
 from tests.support import RunningStack
 
@@ -154,3 +156,47 @@ def test_socle_mounts_the_conformance_commands() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert all(name in result.stdout for name in MUTANTS)
+
+
+def test_wait_mode_evaluates_what_a_tester_does_by_hand(stack: RunningStack) -> None:
+    """``--wait``: the suite shows the client and test data, then waits; here the "tester" is the
+    reference client started by hand with what was shown, and answers that the software refused."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def tester(scenario: Scenario, env: dict[str, str]) -> None:
+        started.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "conformance.reference_client"],
+                env={**os.environ, **{k: v for k, v in env.items() if k != "CONFORMANCE_RESULT_FILE"}},
+                stdout=subprocess.DEVNULL,
+            )
+        )
+
+    options = RunOptions(
+        base=stack.base_url,
+        profile="lgc",
+        driver=None,
+        wait=True,
+        timeout=60,
+        scenarios=["psc-login", "psc-wrong-audience"],
+        announce=tester,
+        ask=lambda question: True,
+    )
+    report = run(options)
+    for process in started:
+        process.wait(timeout=30)
+    results = {(c["check"], c["scenario"]): c["status"] for c in report.checks}
+    assert results[("PSC-07", "psc-login")] == "pass"
+    assert results[("PSC-03", "psc-login")] == "pass"
+    assert results[("PSC-08", "psc-wrong-audience")] == "pass"
+    assert report.driver == "manual (--wait)"
+
+
+def test_wait_mode_times_out_when_nobody_does_the_steps(stack: RunningStack) -> None:
+    options = RunOptions(
+        base=stack.base_url, profile="lgc", driver=None, wait=True, timeout=1, scenarios=["psc-login"]
+    )
+    report = run(options)
+    assert report.scenarios[0]["timed_out"]
+    login = [c for c in report.checks if c["scenario"] == "psc-login"]
+    assert all(c["status"] == "fail" and "timeout" in c["message"] for c in login)
