@@ -12,6 +12,7 @@ from services.ins import bulk
 from services.ins.app import create_app
 from services.ins.settings import InsSettings
 from services.kernel.bulk import SeedPlan
+from services.kernel.fhir import parse_resource
 from services.kernel.peers import INTERNAL_HEADER
 from services.kernel.synthetic import people
 
@@ -144,3 +145,35 @@ def test_bulk_seed_then_serve_then_reset(tmp_path: Path) -> None:
 def test_search_by_post(client: TestClient) -> None:
     response = client.post("/fhir/Patient/_search", data={"family": "ADRTROIS", "gender": "male"})
     assert [e["resource"]["id"] for e in response.json()["entry"]] == ["160012B02077713"]
+
+
+def test_every_patient_is_valid_fhir_r4(client: TestClient) -> None:
+    from fhir.resources.R4B.bundle import Bundle
+
+    bundle = client.get("/fhir/Patient", params={"birthdate": "1997-02-26"}).json()
+    assert Bundle.model_validate(bundle).entry[0].resource.id == REFERENCE
+    for ins in client.app.state.runtime.fixtures.patients:  # type: ignore[attr-defined]
+        patient = client.get(f"/fhir/Patient/{ins.ins}").json()
+        assert parse_resource(patient, "Patient").birthDate.isoformat() == ins.birth_date
+
+
+@pytest.mark.parametrize("only_certain", [True, False])
+def test_match_answers_are_valid_fhir_r4(client: TestClient, only_certain: bool) -> None:
+    from fhir.resources.R4B.bundle import Bundle
+
+    patient = {
+        "resourceType": "Patient",
+        "name": [{"family": "DE VINCI", "given": ["LEONARDO"]}],
+        "gender": "male",
+        "birthDate": "2014-02-01",
+    }
+    parameters = {
+        "resourceType": "Parameters",
+        "parameter": [
+            {"name": "resource", "resource": patient},
+            {"name": "onlyCertainMatches", "valueBoolean": only_certain},
+        ],
+    }
+    bundle = Bundle.model_validate(client.post("/fhir/Patient/$match", json=parameters).json())
+    modes = [entry.search.mode for entry in bundle.entry]
+    assert modes == (["outcome"] if only_certain else ["match", "match", "outcome"])
