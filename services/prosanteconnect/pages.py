@@ -31,7 +31,7 @@ def message_page(request: Request, heading: str, text: str) -> Response:
     return templates.TemplateResponse(request, "message.html", {"heading": heading, "text": text})
 
 
-async def login_page(
+def login_page(
     request: Request, provider: Provider, outcome: LoginNeeded, params: dict[str, Any]
 ) -> Response:
     professionals = provider.fixtures.professionals

@@ -92,7 +92,7 @@ async def authorization(request: Request) -> Response:
         return error_page(request, outcome.error, outcome.description)
     if isinstance(outcome, LoginNeeded):
         params = oauth.payload.data
-        return await login_page(request, provider, outcome, params)
+        return login_page(request, provider, outcome, params)
     return redirect_response(request, outcome)
 
 

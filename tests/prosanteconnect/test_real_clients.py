@@ -28,6 +28,9 @@ from services.prosanteconnect.clients import ADVERSARIAL
 from tests.psc_login import REDIRECT_URI, issuer_of, login, register
 from tests.support import RunningStack, require_tool
 
+pytestmark = pytest.mark.xdist_group("psc-real-clients")
+"""One worker runs these: a single ``npm ci`` and one stack for the Node relying party."""
+
 NODE_DIR = Path(__file__).parent / "node"
 CARDIOLOGIST = "810000000025"
 
