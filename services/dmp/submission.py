@@ -6,7 +6,7 @@ from typing import Any
 
 from . import codes
 from .dates import normalise
-from .documents import check_coding, contained_index, first_coding, patient_identifier, resolve_contained
+from .elements import check_coding, contained_index, first_coding, patient_identifier, resolve_contained
 from .issues import Issues
 
 SOURCE_TYPES = frozenset({"PractitionerRole", "Practitioner", "Device", "Patient", "Organization"})
