@@ -177,3 +177,28 @@ def test_match_answers_are_valid_fhir_r4(client: TestClient, only_certain: bool)
     bundle = Bundle.model_validate(client.post("/fhir/Patient/$match", json=parameters).json())
     modes = [entry.search.mode for entry in bundle.entry]
     assert modes == (["outcome"] if only_certain else ["match", "match", "outcome"])
+
+
+def test_served_wsdl_and_schemas_are_the_cnam_ones_relocated(client: TestClient) -> None:
+    from importlib import resources
+
+    from lxml import etree
+
+    from services.ins.wsdl import schema_names
+
+    def stripped(data: bytes) -> bytes:
+        root = etree.fromstring(data)
+        for element in root.iter():
+            for attribute in ("schemaLocation", "location"):
+                element.attrib.pop(attribute, None)
+        return bytes(etree.tostring(root, method="c14n"))
+
+    folder = resources.files("services.ins").joinpath("data", "insi")
+    served = client.get("/insi", params={"wsdl": ""})
+    assert stripped(served.content) == stripped(folder.joinpath("DESIR_ICIR_EXP_1.5.0.wsdl").read_bytes())
+    assert b'schemaLocation="http://127.0.0.1:8080/insi?xsd=ws-addr.xsd"' in served.content
+    assert "ws-addr.xsd" in schema_names() and len(schema_names()) == 11
+    for name in schema_names():
+        response = client.get("/insi", params={"xsd": name})
+        assert stripped(response.content) == stripped(folder.joinpath("xsd", name).read_bytes()), name
+    assert client.get("/insi", params={"xsd": "../app.py"}).status_code == 404
