@@ -105,6 +105,15 @@ SCENARIOS: tuple[Scenario, ...] = (
         ("prosanteconnect", "ins", "mssante"),
         done_when=("mssante", "SMTP", ""),
     ),
+    Scenario(
+        "parcours",
+        "Teaching scenario: from the Vitale card to the patient's DMP history",
+        "Read the patient's Vitale card, get the qualified INS from INSi, write a consultation report (CDA), "
+        "feed it to the DMP, send it by MSSanté to the médecin traitant and to the patient's mailbox, then "
+        "open the patient's DMP history and show the access.",
+        ("prosanteconnect", "ins", "dmp", "mssante"),
+        done_when=("dmp", "GET", "/fhir/AuditEvent"),
+    ),
 )
 
 

@@ -212,3 +212,12 @@ def mask(http: httpx.Client, cfg: Config, document_id: str) -> None:
 def delete(http: httpx.Client, cfg: Config, document_id: str) -> None:
     """TD3.3c: logical deletion by its author (status entered-in-error)."""
     patch(http, cfg, document_id, [{"op": "replace", "path": "/status", "value": "entered-in-error"}])
+
+
+def history(http: httpx.Client, cfg: Config, system: str) -> int:
+    """The patient's DMP access history (AuditEvent), as the software shows it: how many accesses."""
+    response = http.get(
+        f"{cfg.dmp_url}/fhir/AuditEvent", params={"patient.identifier": f"{system}|{cfg.patient_ins}"}
+    )
+    response.raise_for_status()
+    return int(response.json().get("total", 0))

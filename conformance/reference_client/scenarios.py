@@ -119,6 +119,17 @@ def mss_send(cfg: Config) -> dict[str, Any]:
         return {"message_id": message_id}
 
 
+def parcours(cfg: Config) -> dict[str, Any]:
+    """The teaching scenario: Vitale card → INSi → qualified identity → CDA → DMP and MSSanté → history."""
+    with Lps(cfg) as lps:
+        identity = lps.qualified_identity()
+        document = lps.document()
+        document_id = lps.feed(identity, document)
+        message_id = mss.send(lps.http, cfg, document, lps.session.access_token)
+        accesses = dmp.history(lps.http, cfg, identity.system)
+        return {"document": document_id, "message_id": message_id, "history": accesses}
+
+
 SCENARIOS: dict[str, Callable[[Config], dict[str, Any]]] = {
     "psc-login": psc_login,
     "ins-lookup": ins_lookup,
@@ -127,6 +138,7 @@ SCENARIOS: dict[str, Callable[[Config], dict[str, Any]]] = {
     "dmp-unavailable": dmp_feed,
     "dmp-replace-delete": dmp_replace_delete,
     "mss-send": mss_send,
+    "parcours": parcours,
 }
 
 

@@ -20,8 +20,8 @@ from ..checks import check, expect, fail, not_tested
 from ..evidence import Exchange, ScenarioEvidence
 from .ins import INS_OIDS
 
-FEED_SCENARIOS = ["dmp-feed", "dmp-replace-delete", "dmp-unavailable"]
-CONTENT_SCENARIOS = ["dmp-feed", "dmp-replace-delete"]
+FEED_SCENARIOS = ["dmp-feed", "dmp-replace-delete", "dmp-unavailable", "parcours"]
+CONTENT_SCENARIOS = ["dmp-feed", "dmp-replace-delete", "parcours"]
 """Where the bundle's content is judged (in ``dmp-unavailable`` only the behaviour under failure is)."""
 CDA_NS = {"cda": "urn:hl7-org:v3"}
 MASKS = ("MASQUE_PS", "INVISIBLE_PATIENT")
@@ -169,7 +169,10 @@ def professional_identified(ev: ScenarioEvidence) -> None:
 
 
 @check(
-    "DMP-06", ["INS-DOC-01"], scenarios=["dmp-feed"], title="Qualified INS in the document and its metadata"
+    "DMP-06",
+    ["INS-DOC-01"],
+    scenarios=["dmp-feed", "parcours"],
+    title="Qualified INS in the document and its metadata",
 )
 def ins_in_documents(ev: ScenarioEvidence) -> None:
     """The DocumentReference subject and the CDA recordTarget carry the INS with an INS OID (spec A9)."""
@@ -262,3 +265,18 @@ def robust(ev: ScenarioEvidence) -> str:
     expect(not ev.driver.completed or ev.driver.reported.get("outcome") == "error",
            "the DMP never stored the document, yet the software reported success")  # fmt: skip
     return "stopped with a clean error"
+
+
+@check("DMP-11", ["DMP-HISTO-01"], scenarios=["parcours"], title="The DMP history shows the access")
+def history(ev: ScenarioEvidence) -> str:
+    """The software shows the patient's DMP access history (AuditEvent), in which its own accesses appear,
+    by this professional through this software (every access is traced; the patient may read the traces —
+    dmp.md §14)."""
+    reads = ev.require("a read of the DMP history", service="dmp", method="GET", path="/fhir/AuditEvent")
+    shown = [
+        ex
+        for ex in reads
+        if ex.ok and ev.professional in (body := ex.raw.get("response_body") or "") and ev.client_id in body
+    ]
+    expect(shown, f"the history read ({reads[-1].summary()}) does not show this software's own access")
+    return f"{(shown[-1].json() or {}).get('total', '?')} access(es) listed"

@@ -14,7 +14,7 @@ from ..evidence import Exchange, ScenarioEvidence
 RELIABILITY = "fr-core-identity-reliability"
 INS_OIDS = ("1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.9", "1.2.250.1.213.1.4.10", "1.2.250.1.213.1.4.11")
 """INS-NIR, INS-NIA, and their test counterparts (spec A2)."""
-LOOKUP_SCENARIOS = ["ins-lookup", "dmp-feed", "mss-send"]
+LOOKUP_SCENARIOS = ["ins-lookup", "dmp-feed", "mss-send", "parcours"]
 
 
 STATUS_LABELS = {
@@ -112,7 +112,7 @@ def lookup_with_psc(ev: ScenarioEvidence) -> None:
         expect(ex.status != 401, f"{ex.summary()}: the token was refused")
 
 
-@check("INS-03", ["INS-STATUS-01", "DMP-FEED-03"], scenarios=["dmp-feed", "dmp-unqualified"],
+@check("INS-03", ["INS-STATUS-01", "DMP-FEED-03"], scenarios=["dmp-feed", "dmp-unqualified", "parcours"],
        title="Only a qualified identity is fed to the DMP")  # fmt: skip
 def only_qualified(ev: ScenarioEvidence) -> str:
     """The software reads the identity status INS returns; it feeds the DMP only when it is QUAL (the INS

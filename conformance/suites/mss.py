@@ -14,7 +14,7 @@ from typing import Any
 from ..checks import check, expect
 from ..evidence import Exchange, ScenarioEvidence
 
-SCENARIOS = ["mss-send"]
+SCENARIOS = ["mss-send", "parcours"]
 
 
 def findings(ex: Exchange, requirement: str | None = None, prefix: str = "") -> list[dict[str, Any]]:

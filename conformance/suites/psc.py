@@ -15,7 +15,7 @@ AUTH = "/protocol/openid-connect/auth"
 TOKEN = "/protocol/openid-connect/token"
 USERINFO = "/protocol/openid-connect/userinfo"
 LOGOUT = "/protocol/openid-connect/logout"
-LOGIN_SCENARIOS = ["psc-login", "ins-lookup", "dmp-feed", "mss-send"]
+LOGIN_SCENARIOS = ["psc-login", "ins-lookup", "dmp-feed", "mss-send", "parcours"]
 NEGATIVE_SCENARIOS = [f"psc-{mode.replace('_', '-')}" for mode, _ in ADVERSARIAL_LOGINS]
 
 
