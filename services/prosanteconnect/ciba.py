@@ -140,6 +140,8 @@ class CibaGrant(grants.BaseGrant, grants.TokenEndpointMixin):
             raise ExpiredTokenError()
         if row.status == "denied":
             raise AccessDeniedError("the professional refused the request")
+        if row.status == "pending" and client.ciba_auto_approve and row.last_poll is not None:
+            row = decide(provider_of(self), auth_req_id=row.auth_req_id, approve=True) or row
         if row.status == "pending":
             too_fast = row.last_poll is not None and now - row.last_poll < row.interval
             row.last_poll = now

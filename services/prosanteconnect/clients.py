@@ -2,7 +2,8 @@
 
 A client is its registered metadata (RFC 7591 / OIDC Registration names) plus socle's per-client test
 settings, all prefixed ``socle_``: accepted PKCE methods, PKCE required, an ``aud`` for access tokens
-(real PSC access tokens carry none, psc.md §3.2), and the adversarial behaviour of the next ID token.
+(real PSC access tokens carry none, psc.md §3.2), CIBA approval without a phone, and the adversarial
+behaviour of its ID tokens (until cleared).
 """
 
 from __future__ import annotations
@@ -126,6 +127,11 @@ class Client(ClientMixin):
         return str(value) if value else None
 
     @property
+    def ciba_auto_approve(self) -> bool:
+        """The phone approves by itself after the first poll (CI without anyone to press the button)."""
+        return bool(self.metadata.get("socle_ciba_auto_approve", False))
+
+    @property
     def behaviour(self) -> str | None:
         value = self.metadata.get("socle_test_behaviour")
         return str(value) if value else None
@@ -157,7 +163,7 @@ def check_socle_settings(data: dict[str, Any]) -> dict[str, Any]:
     behaviour = settings.get("socle_test_behaviour")
     if behaviour not in (None, "", *ADVERSARIAL):
         raise SettingsError(f"socle_test_behaviour must be one of {list(ADVERSARIAL)}")
-    for flag in ("socle_require_pkce",):
+    for flag in ("socle_require_pkce", "socle_ciba_auto_approve"):
         if flag in settings and not isinstance(settings[flag], bool):
             raise SettingsError(f"{flag} must be a boolean")
     audience = settings.get("socle_access_token_audience")
@@ -167,6 +173,7 @@ def check_socle_settings(data: dict[str, Any]) -> dict[str, Any]:
         "socle_pkce_methods",
         "socle_test_behaviour",
         "socle_require_pkce",
+        "socle_ciba_auto_approve",
         "socle_access_token_audience",
     }
     if unknown:

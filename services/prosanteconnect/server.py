@@ -126,7 +126,11 @@ class PscServer(AuthorizationServer):
         self.provider = provider
 
     def query_client(self, client_id: str) -> Client | None:
-        return get_client(db(), client_id=client_id)
+        """The client, read once per transaction (authlib asks several times per request)."""
+        cache: dict[str, Client | None] = db().info.setdefault("psc_clients", {})
+        if client_id not in cache:
+            cache[client_id] = get_client(db(), client_id=client_id)
+        return cache[client_id]
 
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
         """Nothing to do: :meth:`Provider.issue` stores each token in the same transaction it signs it."""

@@ -185,3 +185,13 @@ def test_logout_never_redirects_to_an_unregistered_uri(psc: TestClient) -> None:
     assert no_hint.status_code == 400
     forged = psc.get(OIDC + "/logout", params={"id_token_hint": tokens["access_token"]})
     assert forged.status_code == 400
+
+
+def test_ciba_auto_approval_for_a_client_without_a_phone(psc: TestClient) -> None:
+    client = register(psc, socle_ciba_auto_approve=True)
+    auth_req_id = ciba_request(psc, client).json()["auth_req_id"]
+    assert poll(psc, client, auth_req_id).json()["error"] == "authorization_pending"
+    _age_last_poll(psc, auth_req_id)
+    tokens = poll(psc, client, auth_req_id)
+    assert tokens.status_code == 200, tokens.text
+    assert claims(psc, tokens.json()["access_token"])["authMode"] == "MOBILE"
