@@ -22,11 +22,12 @@ FIRST = "810000000017"
 """idNat of the first fixture professional (the médecin généraliste auto-login picks)."""
 
 
-def start(data_dir: Path, *, auto_login: bool) -> TestClient:
-    """A standalone PSC app on ``data_dir`` (enter it to run its lifespan)."""
+def start(data_dir: Path, *, auto_login: bool, database_url: str | None = None) -> TestClient:
+    """A standalone PSC app on ``data_dir`` or ``database_url`` (enter it to run its lifespan)."""
     settings = Settings(
         service="prosanteconnect",
         data_dir=data_dir,
+        database_url=database_url,
         psc_auto_login=auto_login,
         public_url="http://testserver",
     )
