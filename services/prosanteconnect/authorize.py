@@ -85,6 +85,9 @@ def authorize(
             idnat, means = login
             if not provider.known(idnat):
                 raise InvalidRequestError(f"{idnat} is not a known professional")
+            professional = provider.fixtures.professional(idnat)
+            if professional is not None and not (professional.ecps if means == "ECPS" else professional.cps):
+                raise AccessDeniedError(f"{idnat} has no {'e-CPS' if means == 'ECPS' else 'CPS card'}")
         elif current is not None and "login" not in prompt:
             subject = current
         elif auto_login:

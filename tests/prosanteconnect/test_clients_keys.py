@@ -303,3 +303,16 @@ def test_sim_reset_forgets_tokens_but_keeps_keys_and_static_clients(tmp_path: Pa
         assert gone.status_code == 401  # registrations are test data too
         demo = {"client_id": "socle-demo", "client_secret": "socle-demo-secret"}
         assert "code" in authorize(psc, auth_params(demo, redirect_uri="http://testserver/callback"))
+
+
+def test_a_professional_without_a_cps_card_cannot_log_in_with_one(psc_interactive: TestClient) -> None:
+    psc = psc_interactive
+    client = register(psc)
+    psc.cookies.clear()
+    params = auth_params(client)
+    sent = {k: v for k, v in params.items() if not k.startswith("_")}
+    nurse_without_card = "810000000041"
+    refused = psc.post(OIDC + "/auth/login", data={**sent, "idnat": nurse_without_card, "means": "CPS"})
+    assert query_of(refused.headers["location"])["error"] == "access_denied"
+    unknown = psc.post(OIDC + "/auth/login", data={**sent, "idnat": "899999999999", "means": "CPS"})
+    assert query_of(unknown.headers["location"])["error"] == "invalid_request"
