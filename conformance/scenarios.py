@@ -27,6 +27,11 @@ class Scenario:
     psc_behaviour: str | None = None
     """PSC adversarial mode (``socle_test_behaviour``) of a client registered for this scenario alone."""
 
+    @property
+    def isolated(self) -> bool:
+        """Shares nothing with other scenarios (own client, no fault, no mailbox): may run alongside them."""
+        return self.psc_behaviour is not None and not self.faults and "mssante" not in self.services
+
 
 ADVERSARIAL_LOGINS = (
     ("wrong_nonce", "another nonce"),

@@ -10,8 +10,10 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import repeat
 from typing import Any
 
 from .catalogue import catalogue
@@ -25,6 +27,7 @@ from .stack import RegisteredClient, Stack, StackError
 
 DEFAULT_REDIRECT = "http://127.0.0.1:8765/callback"
 DEFAULT_LOGOUT_REDIRECT = "http://127.0.0.1:8765/"
+PARALLEL_DRIVERS = 4
 WAIT_POLL = 0.5
 WAIT_SETTLE = 1.0
 
@@ -131,7 +134,7 @@ def belongs_to_run(raw: dict[str, Any], run_id: str, client_id: str) -> bool:
 
 
 def collect(
-    stack: Stack, scenario: Scenario, *, since: int, until: int, run_id: str, client_id: str
+    stack: Stack, *, since: int, until: int, run_id: str, client_id: str
 ) -> tuple[list[Exchange], list[Exchange]]:
     """The run's own exchanges in the window, and the simulator's internal calls in it."""
     rows = stack.traffic(since_id=since, until_id=until)
@@ -172,6 +175,41 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunReport:
         stack.close()
 
 
+@dataclass
+class Prepared:
+    """A scenario ready to run: its PSC client, run tag, driver environment and evidence marks."""
+
+    scenario: Scenario
+    client: RegisteredClient
+    tag: str
+    env: DriverEnv
+    faults: list[dict[str, Any]]
+    mail_mark: int = 0
+    outcome: DriverOutcome | None = None
+    duration: float = 0.0
+    scenario_evidence: ScenarioEvidence = field(init=False)
+
+
+def batches(selected: list[Scenario], *, parallel: bool) -> list[list[Scenario]]:
+    """Scenarios that share nothing (their own PSC client, no fault, no mailbox) run side by side."""
+    alone = [[s] for s in selected if not (parallel and s.isolated)]
+    together = [s for s in selected if parallel and s.isolated]
+    return ([together] if together else []) + alone
+
+
+def _drive(item: Prepared, options: RunOptions, stack: Stack, since: int) -> None:
+    began = time.perf_counter()
+    if options.wait:
+        if options.announce:
+            options.announce(item.scenario, item.env.values)
+        item.outcome = wait_for_tester(
+            stack, item.scenario, since, options, run_id=item.tag, client_id=item.client.client_id
+        )
+    else:
+        item.outcome = run_driver(driver_command(options.driver or ""), item.env, timeout=options.timeout)
+    item.duration = round(time.perf_counter() - began, 2)
+
+
 def _run(stack: Stack, options: RunOptions, progress: Progress | None) -> RunReport:
     started = datetime.now(UTC)
     clock = time.perf_counter()
@@ -180,6 +218,7 @@ def _run(stack: Stack, options: RunOptions, progress: Progress | None) -> RunRep
         raise StackError(f"the stack at {stack.base_url} is not ready (see /_sim/health)")
     smtp = stack.mail_endpoint(health, "smtp", 2525)
     data = pick_test_data(stack.fixtures())
+    mailbox = data.professional["mailbox"]
     run_id = "run-" + uuid.uuid4().hex[:12]
 
     def register(behaviour: str | None = None) -> RegisteredClient:
@@ -190,78 +229,88 @@ def _run(stack: Stack, options: RunOptions, progress: Progress | None) -> RunRep
             extra={"socle_test_behaviour": behaviour} if behaviour else None,
         )
 
-    client = register()
-    selected = [s for s in SCENARIOS if not options.scenarios or s.id in options.scenarios]
-    evidence: dict[str, ScenarioEvidence] = {}
-    for scenario in selected:
-        if progress:
-            progress("start", scenario, None)
-        scenario_client = register(scenario.psc_behaviour) if scenario.psc_behaviour else client
-        stack.clear_faults()
+    def prepare(scenario: Scenario) -> Prepared:
+        client = register(scenario.psc_behaviour) if scenario.psc_behaviour else main_client
+        tag = f"{run_id}.{scenario.id}"
+        env = driver_env(stack, options, tag, client, data, scenario, smtp)
         faults = [stack.add_fault(rule) for rule in scenario.faults]
+        marked = stack.last_message_id(address=mailbox) if "mssante" in scenario.services else 0
+        return Prepared(scenario, client, tag, env, faults, marked)
+
+    main_client = register()
+    selected = [s for s in SCENARIOS if not options.scenarios or s.id in options.scenarios]
+    done: list[Prepared] = []
+    for batch in batches(selected, parallel=not options.wait):
+        stack.clear_faults()
+        prepared = [prepare(scenario) for scenario in batch]
         since = stack.last_exchange_id()
-        mailbox = data.professional["mailbox"]
-        mail_mark = stack.last_message_id(address=mailbox) if "mssante" in scenario.services else 0
-        env = driver_env(stack, options, run_id, scenario_client, data, scenario, smtp)
-        if options.wait:
-            if options.announce:
-                options.announce(scenario, env.values)
-            outcome = wait_for_tester(
-                stack, scenario, since, options, run_id=run_id, client_id=scenario_client.client_id
-            )
-        else:
-            outcome = run_driver(driver_command(options.driver or ""), env, timeout=options.timeout)
+        for item in prepared:
+            if progress:
+                progress("start", item.scenario, None)
+        with ThreadPoolExecutor(max_workers=PARALLEL_DRIVERS) as pool:
+            list(pool.map(_drive, prepared, repeat(options), repeat(stack), repeat(since)))
         stack.clear_faults()
         until = stack.last_exchange_id()
-        mine, internal = collect(
-            stack, scenario, since=since, until=until, run_id=run_id, client_id=scenario_client.client_id
-        )
-        evidence[scenario.id] = ScenarioEvidence(
-            scenario=scenario.id,
-            run_id=run_id,
-            client_id=scenario_client.client_id,
-            patient=data.patients[scenario.patient]["ins"],
-            professional=data.professional["idnat"],
-            exchanges=mine,
-            internal=internal,
-            driver=outcome,
-            faults=faults,
-            messages=[
-                message_exchange(m)
-                for m in stack.messages(address=mailbox, after=mail_mark)
-                if m.get("kind", "message") == "message"
-                and data.professional["mailbox"] in f"{m.get('from', '')} {m.get('envelope_from', '')}"
-            ]
-            if "mssante" in scenario.services
-            else [],
-        )
-        if progress:
-            progress("done", scenario, outcome)
-    checks = all_checks()
-    results = evaluate(checks, evidence)
+        for item in prepared:
+            item.scenario_evidence = evidence_of(stack, item, data, since=since, until=until)
+            if progress:
+                progress("done", item.scenario, item.outcome)
+        done.extend(prepared)
+    evidence = {item.scenario.id: item.scenario_evidence for item in done}
+    results = evaluate(all_checks(), evidence)
     requirements = roll_up(catalogue(), results, options.profile)
     return RunReport(
         run_id=run_id,
         base=stack.base_url,
         profile=options.profile,
         driver="manual (--wait)" if options.wait else (options.driver or ""),
-        client_id=client.client_id,
+        client_id=main_client.client_id,
         started=started.isoformat(),
         duration_s=round(time.perf_counter() - clock, 2),
-        scenarios=[
-            {
-                "id": scenario.id,
-                "title": scenario.title,
-                "exchanges": len(evidence[scenario.id].exchanges),
-                "exit_code": evidence[scenario.id].driver.exit_code,
-                "timed_out": evidence[scenario.id].driver.timed_out,
-                "reported": evidence[scenario.id].driver.reported,
-                "error": evidence[scenario.id].driver.error,
-                "output": evidence[scenario.id].driver.output,
-            }
-            for scenario in selected
-        ],
+        scenarios=[scenario_summary(item) for item in sorted(done, key=lambda i: selected.index(i.scenario))],
         checks=[result.as_json() for result in results],
         requirements=[result.as_json() for result in requirements],
         exit_code=exit_code(requirements),
     )
+
+
+def evidence_of(stack: Stack, item: Prepared, data: TestData, *, since: int, until: int) -> ScenarioEvidence:
+    mailbox = data.professional["mailbox"]
+    mine, internal = collect(
+        stack, since=since, until=until, run_id=item.tag, client_id=item.client.client_id
+    )
+    messages = []
+    if "mssante" in item.scenario.services:
+        messages = [
+            message_exchange(m)
+            for m in stack.messages(address=mailbox, after=item.mail_mark)
+            if m.get("kind", "message") == "message"
+            and mailbox in f"{m.get('from', '')} {m.get('envelope_from', '')}"
+        ]
+    return ScenarioEvidence(
+        scenario=item.scenario.id,
+        run_id=item.tag,
+        client_id=item.client.client_id,
+        patient=data.patients[item.scenario.patient]["ins"],
+        professional=data.professional["idnat"],
+        exchanges=mine,
+        internal=internal,
+        driver=item.outcome or DriverOutcome(exit_code=None, error="the scenario did not run"),
+        faults=item.faults,
+        messages=messages,
+    )
+
+
+def scenario_summary(item: Prepared) -> dict[str, Any]:
+    outcome = item.outcome or DriverOutcome(exit_code=None)
+    return {
+        "id": item.scenario.id,
+        "title": item.scenario.title,
+        "exchanges": len(item.scenario_evidence.exchanges),
+        "exit_code": outcome.exit_code,
+        "timed_out": outcome.timed_out,
+        "reported": outcome.reported,
+        "error": outcome.error,
+        "output": outcome.output,
+        "duration_s": item.duration,
+    }

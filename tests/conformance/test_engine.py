@@ -279,3 +279,14 @@ def test_json_report_refuses_other_files(tmp_path: Path) -> None:
 def test_fail_helper_raises() -> None:
     with pytest.raises(Exception, match="nope"):
         fail("nope")
+
+
+def test_only_scenarios_that_share_nothing_run_side_by_side() -> None:
+    from conformance.session import batches
+
+    groups = batches(list(SCENARIOS), parallel=True)
+    together = groups[0]
+    assert together and all(s.psc_behaviour and not s.faults for s in together)
+    assert all(len(group) == 1 for group in groups[1:])
+    assert sum(len(group) for group in groups) == len(SCENARIOS)
+    assert all(len(group) == 1 for group in batches(list(SCENARIOS), parallel=False))
