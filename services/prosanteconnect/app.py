@@ -82,8 +82,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database.dispose()
 
 
+class PscSettings(Settings):
+    psc_authorization_url: str | None = None
+    """Authorization endpoint to advertise instead of Keycloak's, e.g. ``{base}/auth`` like the real wallet host."""
+
+
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     settings = settings or Settings(service="prosanteconnect")
+    if not isinstance(settings, PscSettings):  # the runner hands the stack's settings: add PSC's own
+        settings = PscSettings(**settings.model_dump())
     app = service_app(
         "prosanteconnect",
         settings,

@@ -28,11 +28,15 @@ def endpoints(issuer: str) -> dict[str, str]:
     }
 
 
-def metadata(issuer: str) -> dict[str, Any]:
+def metadata(issuer: str, *, authorization_endpoint: str | None = None) -> dict[str, Any]:
+    """The document; ``authorization_endpoint`` overrides the Keycloak one (a wallet-like front)."""
     auth_methods = [m for m in AUTH_METHODS if m != "none"]
+    urls = endpoints(issuer)
+    if authorization_endpoint:
+        urls["authorization_endpoint"] = authorization_endpoint
     return {
         "issuer": issuer,
-        **endpoints(issuer),
+        **urls,
         "grant_types_supported": ["authorization_code", "refresh_token", "urn:openid:params:grant-type:ciba"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],

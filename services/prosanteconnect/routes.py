@@ -27,6 +27,8 @@ router = APIRouter()
 REALM = PSC_REALM_PATH
 SESSION_COOKIE = "PSC_SESSION"
 JWKS_RELOAD_SECONDS = 30.0
+WALLET_AUTH = "/auth"
+"""The real authorization endpoint lives on the wallet front (``https://wallet.…/auth``, psc.md §1.1): same here."""
 
 
 def provider_of(request: Request) -> Provider:
@@ -56,7 +58,8 @@ def to_response(result: OAuthResult) -> Response:
 @router.get(REALM + "/.well-known/openid-configuration")
 @router.get(REALM + "/.well-known/wallet-openid-configuration")
 async def discovery(request: Request) -> dict[str, Any]:
-    return metadata(provider_of(request).issuer.issuer)
+    provider = provider_of(request)
+    return metadata(provider.issuer.issuer, authorization_endpoint=provider.authorization_url)
 
 
 @router.get(REALM + OIDC + "/certs")
@@ -68,7 +71,8 @@ async def certs(request: Request) -> dict[str, Any]:
 
 
 def cookie_path(request: Request) -> str:
-    return request.scope.get("root_path", "") + REALM or "/"
+    """The service's root: the SSO cookie must reach the realm paths and the wallet-style ``/auth``."""
+    return request.scope.get("root_path", "") or "/"
 
 
 def redirect_response(request: Request, outcome: Redirect) -> Response:
@@ -81,6 +85,7 @@ def redirect_response(request: Request, outcome: Redirect) -> Response:
 
 
 @router.api_route(REALM + OIDC + "/auth", methods=["GET", "POST"])
+@router.api_route(WALLET_AUTH, methods=["GET", "POST"])
 async def authorization(request: Request) -> Response:
     provider = provider_of(request)
     oauth = await oauth_request(request)
@@ -136,6 +141,7 @@ async def userinfo(request: Request) -> Response:
 
 
 @router.post(REALM + OIDC + "/auth/login")
+@router.post(WALLET_AUTH + "/login")
 async def login_submit(request: Request) -> Response:
     """The login page's answer: a CPS login completes at once, an e-CPS one waits for the "push"."""
     provider = provider_of(request)

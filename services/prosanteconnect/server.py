@@ -169,6 +169,8 @@ class Provider:
         self.server = PscServer(self)
         self.registration: Any = None
         """The RFC 7591 endpoint (set by ``endpoints.install``)."""
+        self.authorization_url: str | None = getattr(settings, "psc_authorization_url", None)
+        """Advertised authorization endpoint when a front serves it (``SOCLE_PSC_AUTHORIZATION_URL``)."""
 
     async def run(self, work: Callable[[], T]) -> T:
         """Run an authlib call in one write transaction on a worker thread."""

@@ -316,3 +316,20 @@ def test_a_professional_without_a_cps_card_cannot_log_in_with_one(psc_interactiv
     assert query_of(refused.headers["location"])["error"] == "access_denied"
     unknown = psc.post(OIDC + "/auth/login", data={**sent, "idnat": "899999999999", "means": "CPS"})
     assert query_of(unknown.headers["location"])["error"] == "invalid_request"
+
+
+def test_wallet_style_authorization_endpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOCLE_PSC_AUTHORIZATION_URL", "http://testserver/auth")
+    with start(tmp_path, auto_login=False) as psc:
+        meta = psc.get("/auth/realms/esante-wallet/.well-known/wallet-openid-configuration").json()
+        assert meta["authorization_endpoint"] == "http://testserver/auth"
+        client = register(psc)
+        params = auth_params(client)
+        sent = {k: v for k, v in params.items() if not k.startswith("_")}
+        page = psc.get("/auth", params=sent)
+        assert page.status_code == 200 and 'action="/auth/login"' in page.text
+        done = psc.post("/auth/login", data={**sent, "idnat": FIRST, "means": "CPS"})
+        code = query_of(done.headers["location"])["code"]
+        assert redeem(psc, client, code, params["_verifier"]).status_code == 200
+        again = psc.get(OIDC + "/auth", params={**sent, "state": "sso"})
+        assert again.status_code == 302, "the SSO cookie set on /auth reaches the realm paths"
