@@ -8,9 +8,9 @@ reports or not at all.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from anyio import to_thread
@@ -61,7 +61,7 @@ def _trace(submission: Submission, found: Inspection, domain: str, now: datetime
         f"Received: from {submission.helo} ({submission.peer}) by {domain} (socle) with ESMTPSA"
         f" (authenticated as {submission.authenticated_as}); {format_datetime(now)}",
     ]
-    if found.message.get("Date") is None:
+    if not found.has_date:
         lines.append(f"Date: {format_datetime(now)}")
     if not found.message_id:
         found.message_id = make_msgid(domain=domain)
@@ -115,6 +115,9 @@ class Delivery:
         self.settings = settings
         self.database = database
         self.directory = directory
+        self._writing = asyncio.Lock()
+        """One delivery transaction at a time per process: SQLite's busy handler sleeps up to 100 ms
+        when writers collide, which queueing here avoids (PostgreSQL does not need it, nor mind it)."""
         self.limits = ZipLimits(
             settings.mss_zip_max_total_bytes, settings.mss_zip_max_ratio, settings.mss_zip_max_entries
         )
@@ -168,7 +171,8 @@ class Delivery:
             self._reports(session, submission, found, raw, failed, now)
             return Outcome([i for i in ids if i is not None], failed, found.findings)
 
-        return await self.database.write(work)
+        async with self._writing:
+            return await self.database.write(work)
 
     def _reports(
         self,
@@ -188,7 +192,7 @@ class Delivery:
             report = receipts.dsn(
                 domain=domain,
                 to=sender_box.address,
-                original=found.message,
+                subject=found.subject,
                 original_raw=raw,
                 failures=failed,
                 arrival=now,
@@ -200,7 +204,7 @@ class Delivery:
                     box, report, "dsn", f"Échec de remise : {found.subject}", f"MAILER-DAEMON@{domain}", now
                 ),
             )
-        if not self._wants_mdn(found.message, submission.envelope_from):
+        if not self._wants_mdn(found.disposition_to, submission.envelope_from):
             return
         code = next((f.mdm_error for f in found.findings if f.mdm_error), "")
         failed_boxes = {f.recipient for f in failed}
@@ -211,7 +215,8 @@ class Delivery:
                 domain=domain,
                 reporter=recipient.address,
                 to=box.address,
-                original=found.message,
+                subject=found.subject,
+                message_id=found.message_id,
                 original_raw=raw,
                 error_code=code,
                 error_label=MDM_LABELS.get(code, ""),
@@ -222,7 +227,6 @@ class Delivery:
             )
 
     @staticmethod
-    def _wants_mdn(message: EmailMessage, envelope_from: str) -> bool:
+    def _wants_mdn(asked: str, envelope_from: str) -> bool:
         """RFC 8098 §2.1: only on request, and not automatically to another address than Return-Path."""
-        asked = str(message.get("Disposition-Notification-To", "")).strip()
         return bool(asked) and envelope_from.lower() in asked.lower()

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from email import errors, policy
-from email.message import EmailMessage
+from email.header import decode_header, make_header
+from email.message import Message
 from email.parser import BytesParser
 
 from services.kernel.identifiers import is_valid_ins
@@ -33,16 +34,21 @@ BASE64_DEFECTS = (
     errors.InvalidBase64CharactersDefect,
     errors.InvalidBase64LengthDefect,
 )
+MSS_HEADERS = ("X-MSS-NIL", "X-MSS-INS", "X-MSS-CODECDA")
 HEADER_END = re.compile(rb"\r?\n\r?\n")
 
 
 @dataclass
 class Inspection:
-    message: EmailMessage
+    """What delivery needs to know of a message; plain data, so it crosses process boundaries."""
+
     subject: str
     sender: str
     message_id: str
     kind: str
+    has_date: bool = False
+    disposition_to: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     patients: set[PatientId] = field(default_factory=set)
     has_xdm: bool = False
@@ -63,22 +69,24 @@ def _header_section(raw: bytes) -> bytes:
     return raw[: match.start()] if match else raw
 
 
-def _text(message: EmailMessage, name: str) -> str:
+def _text(message: Message, name: str) -> str:
+    """A header decoded from RFC 2047 encoded-words (UTF-8 raw headers are already text)."""
+    value = message.get(name)
+    if value is None:
+        return ""
     try:
-        value = message.get(name)
-    except (errors.HeaderParseError, ValueError, IndexError) as exc:
+        return str(make_header(decode_header(str(value)))).strip()
+    except (errors.HeaderParseError, UnicodeError, LookupError, ValueError) as exc:
         raise refuse_content(f"unreadable {name} header ({exc})") from exc
-    return str(value).strip() if value is not None else ""
 
 
-def parse(raw: bytes) -> EmailMessage:
+def parse(raw: bytes) -> Message:
     """The parsed message; refuses invalid UTF-8 headers and broken MIME structure."""
     try:
         _header_section(raw).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise refuse_content(f"header section is not valid UTF-8 (byte {exc.start})") from exc
-    message = BytesParser(policy=policy.default).parsebytes(raw)
-    assert isinstance(message, EmailMessage)
+    message = BytesParser(policy=policy.compat32).parsebytes(raw)
     for part in message.walk():
         fatal = [d for d in part.defects if isinstance(d, FATAL_DEFECTS)]
         if fatal:
@@ -88,7 +96,7 @@ def parse(raw: bytes) -> EmailMessage:
     return message
 
 
-def _kind(message: EmailMessage) -> str:
+def _kind(message: Message) -> str:
     if message.get_content_type() == "multipart/report":
         report = message.get_param("report-type", "")
         if report == "disposition-notification":
@@ -98,7 +106,7 @@ def _kind(message: EmailMessage) -> str:
     return "message"
 
 
-def _xdm_parts(message: EmailMessage) -> list[EmailMessage]:
+def _xdm_parts(message: Message) -> list[Message]:
     return [
         part
         for part in message.walk()
@@ -106,7 +114,7 @@ def _xdm_parts(message: EmailMessage) -> list[EmailMessage]:
     ]
 
 
-def _payload(part: EmailMessage) -> bytes:
+def _payload(part: Message) -> bytes:
     data = part.get_payload(decode=True)
     if any(isinstance(d, BASE64_DEFECTS) for d in part.defects):
         raise refuse_content("IHE_XDM.zip is not valid base64")
@@ -114,10 +122,10 @@ def _payload(part: EmailMessage) -> bytes:
 
 
 def _check_headers(found: Inspection, codes: list[str]) -> None:
-    message, findings = found.message, found.findings
-    if not _text(message, "X-MSS-NIL"):
+    headers, findings = found.headers, found.findings
+    if not headers["X-MSS-NIL"]:
         findings.append(error("mss.header.nil", "X-MSS-NIL is required on every message", "SC.MSS/CONF.16"))
-    ins_flag, code_header = _text(message, "X-MSS-INS"), _text(message, "X-MSS-CODECDA")
+    ins_flag, code_header = headers["X-MSS-INS"], headers["X-MSS-CODECDA"]
     if not found.has_xdm:
         if code_header:
             findings.append(
@@ -175,11 +183,13 @@ def inspect(raw: bytes, limits: ZipLimits) -> Inspection:
     """Parse and check a message; raises :class:`Refusal` when it must not be accepted at all."""
     message = parse(raw)
     found = Inspection(
-        message=message,
         subject=_text(message, "Subject"),
         sender=_text(message, "From"),
         message_id=_text(message, "Message-ID"),
         kind=_kind(message),
+        has_date=message.get("Date") is not None,
+        disposition_to=_text(message, "Disposition-Notification-To"),
+        headers={name: _text(message, name) for name in MSS_HEADERS},
     )
     codes: list[str] = []
     for part in _xdm_parts(message):

@@ -58,13 +58,12 @@ def dsn(
     *,
     domain: str,
     to: str,
-    original: EmailMessage,
+    subject: str,
     original_raw: bytes,
     failures: list[Failure],
     arrival: datetime,
 ) -> bytes:
     """A ``multipart/report; report-type=delivery-status`` for the recipients that failed."""
-    subject = str(original.get("Subject", ""))
     report = _report("delivery-status", f"MAILER-DAEMON@{domain}", to, f"Échec de remise : {subject}", domain)
     human = "\n".join(f"<{f.recipient}>: {f.diagnostic}" for f in failures)
     report.attach(_text(f"Votre message n'a pas pu être remis aux destinataires suivants :\n\n{human}\n"))
@@ -94,7 +93,8 @@ def mdn(
     domain: str,
     reporter: str,
     to: str,
-    original: EmailMessage,
+    subject: str,
+    message_id: str,
     original_raw: bytes,
     disposition: str = "processed",
     automatic: bool = True,
@@ -102,7 +102,6 @@ def mdn(
     error_label: str = "",
 ) -> bytes:
     """A ``multipart/report; report-type=disposition-notification`` from ``reporter`` to ``to``."""
-    subject = str(original.get("Subject", ""))
     if error_code:
         subject = f"{KO_PREFIX}[{error_code}] {subject}"
     report = _report("disposition-notification", reporter, to, subject, domain)
@@ -117,8 +116,8 @@ def mdn(
         f"Original-Recipient: rfc822;{reporter}",
         f"Final-Recipient: rfc822;{reporter}",
     ]
-    if original.get("Message-ID"):
-        lines.append(f"Original-Message-ID: {original['Message-ID']}")
+    if message_id:
+        lines.append(f"Original-Message-ID: {message_id}")
     lines.append(f"Disposition: {mode}; {disposition}{'/error' if error_code else ''}")
     if error_code:
         lines.append(f"Error: {error_code}^{error_label}^messageErrorCondition")

@@ -14,7 +14,7 @@ import logging
 import ssl
 from typing import Any
 
-from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, Session
+from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, Session, syntax
 
 from .addresses import BadAddress, in_trust_space, parse
 from .auth import Authenticator, AuthFailed, Identity, decode_b64, parse_xoauth2, xoauth2_error_challenge
@@ -22,6 +22,7 @@ from .delivery import Delivery, Submission
 from .findings import Refusal
 from .mailboxes import Rejected, Resolver
 from .settings import MssSettings
+from .smtpdata import TooMuchData, read_data
 
 log = logging.getLogger("socle.mssante.smtp")
 INVALID = "535 5.7.8 Authentication credentials invalid"
@@ -38,6 +39,30 @@ class MssSmtp(SMTP):
         super().__init__(*args, **kwargs)
         self.command_size_limits = collections.defaultdict(lambda: SMTP.command_size_limit)
         self.command_size_limits["AUTH"] = AUTH_LINE_LIMIT
+
+    @syntax("DATA")
+    async def smtp_DATA(self, arg: str) -> None:
+        """aiosmtpd's DATA with the block reader of :mod:`smtpdata` (same checks, same replies)."""
+        if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
+            return
+        assert self.envelope is not None
+        if not self.envelope.rcpt_tos:
+            await self.push("503 Error: need RCPT command")
+            return
+        if arg:
+            await self.push("501 Syntax: DATA")
+            return
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        try:
+            content = await read_data(self._reader, self.data_size_limit)
+        except TooMuchData:
+            self._set_post_data_state()
+            await self.push("552 5.3.4 Error: Too much mail data")
+            return
+        self.envelope.content = self.envelope.original_content = content
+        status = await self._call_handler_hook("DATA")
+        self._set_post_data_state()
+        await self.push("250 OK" if status is MISSING else status)
 
 
 class SubmissionHandler:
