@@ -7,8 +7,12 @@ without accents (case- and accent-insensitive search), ``exact`` the text as pub
 
 from __future__ import annotations
 
-from sqlalchemy import Index, Text
+from sqlalchemy import Index, String, Text
 from sqlmodel import Column, Field, SQLModel
+
+CODEPOINT_ORDER = String(512).with_variant(String(512, collation="C"), "postgresql")
+"""Values sort by code point on every database (SQLite's default; PostgreSQL's "C" collation), so a
+prefix search is an index range ``prefix <= value < next(prefix)`` rather than a scan."""
 
 
 class DirectoryResource(SQLModel, table=True):
@@ -31,5 +35,5 @@ class DirectoryIndex(SQLModel, table=True):
     resource_id: str = Field(max_length=64)
     param: str = Field(max_length=48)
     system: str = Field(default="", max_length=255)
-    value: str = Field(max_length=512)
+    value: str = Field(sa_column=Column(CODEPOINT_ORDER, nullable=False))
     exact: str = Field(max_length=512)

@@ -123,7 +123,12 @@ def _value_condition(criterion: Criterion, value: Any) -> ColumnElement[bool]:
         return I.exact == value
     if criterion.modifier == "contains":
         return I.value.contains(value, autoescape=True)
-    return I.value.startswith(value, autoescape=True)
+    return and_(I.value >= value, I.value < _after_prefix(value)) if value else I.value.isnot(None)
+
+
+def _after_prefix(prefix: str) -> str:
+    """The first string after every string that starts with ``prefix``, in code point order."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 def _condition(resource_type: str, criterion: Criterion) -> ColumnElement[bool]:
