@@ -56,18 +56,6 @@ class CodeRecord(AuthorizationCodeMixin):
     def get_scope(self) -> str:
         return self.row.scope
 
-    def get_nonce(self) -> str:
-        return self.row.nonce
-
-    def get_auth_time(self) -> int:
-        return self.row.auth_time
-
-    def get_acr(self) -> str:
-        return "eidas1"
-
-    def get_amr(self) -> None:
-        return None
-
 
 class TokenRecord(TokenMixin):
     def __init__(self, row: PscToken, kind: str) -> None:
