@@ -95,7 +95,8 @@ async def get_page(request: Request) -> FhirResponse:
         raise BadRequest("the server base only answers next-page links (_getpages and _pageId)")
     page = read_page(getpages, page_id)
     search = parse_search(page.resource_type, list(page.query))
-    return await _answer(request, search, after=page.after, self_url=str(request.url))
+    self_url = f"{_fhir_base(request)}?{request.url.query}"
+    return await _answer(request, search, after=page.after, self_url=self_url)
 
 
 @router.get("/{resource_type}")

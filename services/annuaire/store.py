@@ -91,10 +91,6 @@ def read_resource(*, session: Session, resource_type: str, resource_id: str) -> 
     return json.loads(body) if body is not None else None
 
 
-def count_resources(*, session: Session, resource_type: str) -> int:
-    return int(session.execute(select(func.count()).where(R.resource_type == resource_type)).scalar_one())
-
-
 def _date_condition(value: DateRange) -> ColumnElement[bool]:
     start, end = _stamp(value.start), _stamp(value.end)
     column = R.last_updated
