@@ -11,7 +11,6 @@ over both, as Docker's DNS does with ``--scale``.
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import sys
 import time
@@ -20,6 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from tests.compose.composefile import ROOT, LocalView, init_databases, load_compose
 from tests.compose.gateway import RoundRobinGateway
@@ -96,60 +97,68 @@ class Cluster:
         )
 
 
-def socle_services(document: Mapping[str, Any]) -> list[str]:
-    """The containers that run one socle service, in ``depends_on`` order (dependencies first)."""
+def socle_services(document: Mapping[str, Any]) -> list[list[str]]:
+    """The containers that run one socle service, in waves: each wave's ``depends_on`` are in earlier ones.
+
+    Compose starts a container once the ones it depends on are healthy; containers of one wave have no
+    dependency on each other, so they start together, as compose would.
+    """
     services = document["services"]
     chosen = {
         name
         for name, service in services.items()
         if not service.get("profiles") and (service.get("command") or [None])[0] == "serve"
     }
-    ordered: list[str] = []
+    levels: dict[str, int] = {}
 
-    def visit(name: str, path: tuple[str, ...]) -> None:
-        if name in ordered:
-            return
+    def level(name: str, path: tuple[str, ...]) -> int:
         if name in path:
             raise AssertionError(f"depends_on cycle: {' -> '.join((*path, name))}")
-        for dependency in services[name].get("depends_on") or {}:
-            if dependency in chosen:
-                visit(dependency, (*path, name))
-        ordered.append(name)
+        if name not in levels:
+            dependencies = [d for d in services[name].get("depends_on") or {} if d in chosen]
+            levels[name] = 1 + max((level(d, (*path, name)) for d in dependencies), default=-1)
+        return levels[name]
 
-    for name in sorted(chosen):
-        visit(name, ())
-    return ordered
+    for name in chosen:
+        level(name, ())
+    return [sorted(n for n in chosen if levels[n] == wave) for wave in range(max(levels.values()) + 1)]
 
 
-def database_urls(postgres_url: str | None, workdir: Path, suffix: str) -> dict[str, str]:
+def database_urls(postgres_url: str | None, workdir: Path, tag: str) -> dict[str, str]:
     """A local database for every database compose creates: on the test PostgreSQL, or SQLite files."""
     names = init_databases() | {"socle"}
     if postgres_url is None:
         return {name: f"sqlite:///{workdir / 'db' / name}.db" for name in names}
     base = postgres_url.rsplit("/", 1)[0]
-    return {name: f"{base}/{name}_{suffix}" for name in names}
+    return {name: f"{base}/{name}_{tag}" for name in names}
 
 
-@contextmanager
-def postgres_databases(postgres_url: str | None, names: list[str]) -> Iterator[None]:
-    """Create fresh databases for one test run and drop them afterwards (the role has CREATEDB)."""
-    if postgres_url is None:
-        yield
-        return
+def empty_postgres_databases(postgres_url: str, urls: list[str]) -> None:
+    """Make each database exist and be empty: created once, then emptied schema by schema.
+
+    Dropping a database takes seconds on PostgreSQL 15 and creating one about half a second, while
+    dropping its schemas takes milliseconds, so a test run reuses its databases (the role has CREATEDB).
+    """
     import psycopg
 
-    with psycopg.connect(postgres_url, autocommit=True) as connection:
-        for name in names:
-            connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield
-    finally:
-        with psycopg.connect(postgres_url, autocommit=True) as connection:
-            for name in names:
-                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        existing = {row[0] for row in admin.execute("SELECT datname FROM pg_database")}
+        for url in urls:
+            name = url.rsplit("/", 1)[1]
+            if name not in existing:
+                admin.execute(f'CREATE DATABASE "{name}"')
+                continue
+            with psycopg.connect(url, autocommit=True) as connection:
+                schemas = connection.execute(
+                    "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
+                    "AND nspname <> 'information_schema'"
+                ).fetchall()
+                for (schema,) in schemas:
+                    connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+                connection.execute("CREATE SCHEMA public")
 
 
-def _spawn(
+def spawn(
     document: Mapping[str, Any], service: str, index: int, env: dict[str, str], workdir: Path
 ) -> Instance:
     home = workdir / f"{service}-{index}"
@@ -174,17 +183,25 @@ def eventually(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
     return True
 
 
-def wait_healthy(instance: Instance, timeout: float = START_TIMEOUT) -> None:
+def wait_healthy(instances: list[Instance], timeout: float = START_TIMEOUT) -> None:
+    """Wait until each instance answers ``/_sim/health`` with 200, then run the container's healthcheck."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if instance.process.poll() is not None:
-            raise RuntimeError(f"{instance.service}#{instance.index} exited:\n{instance.log()[-6000:]}")
-        if instance.healthcheck().returncode == 0:
-            return
-        time.sleep(0.2)
-    raise RuntimeError(
-        f"{instance.service}#{instance.index} not healthy after {timeout} s:\n{instance.log()[-6000:]}"
-    )
+    for instance in instances:
+        while True:
+            if instance.process.poll() is not None:
+                raise RuntimeError(f"{instance.service}#{instance.index} exited:\n{instance.log()[-6000:]}")
+            try:
+                if httpx.get(instance.url + "/_sim/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"{instance.service}#{instance.index} not healthy after {timeout} s:\n{instance.log()[-6000:]}"
+                )
+            time.sleep(0.1)
+        check = instance.healthcheck()
+        assert check.returncode == 0, f"{instance.service}: healthcheck failed: {check.stdout}"
 
 
 @contextmanager
@@ -193,14 +210,21 @@ def run_cluster(
     *,
     postgres_url: str | None = None,
     replicas: int = 1,
+    tag: str = "test",
     variables: Mapping[str, str] | None = None,
-    only: tuple[str, ...] | None = None,
 ) -> Iterator[Cluster]:
-    """Start the socle containers of the compose file locally (``only`` some); stop them all on exit."""
+    """Start the socle containers of the compose file as local processes; stop them all on exit.
+
+    The first instance of every service starts wave by wave as compose orders them; further replicas
+    start together once the first ones are healthy. Two first starts on one empty database race on
+    creating the tables (the kernel's ``Database.create_tables`` takes no lock): compose's restart
+    policy would retry the loser, a test should not rely on that.
+    """
     gateway = RoundRobinGateway(free_port())
     environ = {"SOCLE_GATEWAY_URL": gateway.url, "SOCLE_PSC_AUTO_LOGIN": "true"} | dict(variables or {})
     document = load_compose(environ)
-    services = socle_services(document)
+    waves = socle_services(document)
+    services = [name for wave in waves for name in wave]
     ports = {name: [free_port() for _ in range(replicas)] for name in services}
     mounts = {name: document["services"][name]["environment"]["SOCLE_MOUNT"] for name in services}
     for name in services:
@@ -210,30 +234,31 @@ def run_cluster(
         service_urls = {name: f"http://127.0.0.1:{ports[name][0]}" for name in services}
     else:
         service_urls = {name: gateway.url + mounts[name] for name in services}
-    databases = database_urls(postgres_url, workdir, secrets.token_hex(4))
+    databases = database_urls(postgres_url, workdir, tag)
+    if postgres_url is not None:
+        empty_postgres_databases(postgres_url, sorted(databases.values()))
     view = LocalView(service_urls, databases)
-    cluster = Cluster(document, gateway)
-    with postgres_databases(postgres_url, sorted({u.rsplit("/", 1)[1] for u in databases.values()})):
-        gateway.start()
-        try:
-            for name in services:
-                if only is not None and name not in only:
-                    continue
-                # replicas start one after the other: two first starts at once race on creating the
-                # tables (kernel: Database.create_tables takes no lock), which compose's restart policy
-                # would retry but a test should not rely on
-                group = cluster.instances[name] = []
-                for index, port in enumerate(ports[name]):
-                    overrides = {"SOCLE_HOST": "127.0.0.1", "SOCLE_PORT": str(port), "SOCLE_DATA_DIR": "."}
-                    environment = view.environment(document, name, overrides)
-                    for key in ("SOCLE_SMTP_PORT", "SOCLE_IMAP_PORT"):
-                        if key in environment:
-                            environment[key] = str(free_port())
-                    group.append(_spawn(document, name, index, environment, workdir))
-                    wait_healthy(group[-1])
-            yield cluster
-        finally:
-            for group in cluster.instances.values():
-                for instance in group:
-                    instance.stop()
-            gateway.stop()
+    cluster = Cluster(document, gateway, {name: [] for name in services})
+
+    def start(name: str, index: int) -> Instance:
+        overrides = {"SOCLE_HOST": "127.0.0.1", "SOCLE_PORT": str(ports[name][index]), "SOCLE_DATA_DIR": "."}
+        environment = view.environment(document, name, overrides)
+        for key in ("SOCLE_SMTP_PORT", "SOCLE_IMAP_PORT"):
+            if key in environment:
+                environment[key] = str(free_port())
+        instance = spawn(document, name, index, environment, workdir)
+        cluster.instances[name].append(instance)
+        return instance
+
+    gateway.start()
+    try:
+        for wave in waves:
+            wait_healthy([start(name, 0) for name in wave])
+        for index in range(1, replicas):
+            wait_healthy([start(name, index) for name in services])
+        yield cluster
+    finally:
+        for group in cluster.instances.values():
+            for instance in group:
+                instance.stop()
+        gateway.stop()

@@ -1,4 +1,10 @@
-"""Fixtures of the compose tests: the test PostgreSQL, and the compose topology run as local processes."""
+"""Fixtures of the compose tests: the test PostgreSQL, and the compose topology run as local processes.
+
+Two deployments, each started once per session: ``split`` is one process per container on SQLite
+files; ``scaled`` is two processes per container on PostgreSQL databases, behind a round-robin. The
+cross-service flows run on both. Every test of this folder carries the same xdist group, so one
+worker starts them, not each worker its own.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,16 @@ from tests.compose.cluster import Cluster, run_cluster
 from tests.support import IN_CI
 
 POSTGRES_ENV = "SOCLE_TEST_POSTGRES_URL"
-BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+DEPLOYMENTS = [
+    pytest.param("split", id="sqlite-one-each"),
+    pytest.param("scaled", id="postgres-two-each", marks=pytest.mark.postgres),
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.parent.name == "compose":
+            item.add_marker(pytest.mark.xdist_group("compose"))
 
 
 def require_postgres(url: str | None) -> str:
@@ -23,25 +38,27 @@ def require_postgres(url: str | None) -> str:
     pytest.skip(f"{POSTGRES_ENV} is not set (run .ci/postgres)")
 
 
+POSTGRES_URL = os.environ.get(POSTGRES_ENV)
+"""Read at collection: the autouse fixture of tests/conftest.py hides SOCLE_* while a test runs."""
+
+
 @pytest.fixture(scope="session")
-def postgres_env() -> str | None:
-    """Read once per session: the autouse fixture of tests/conftest.py hides SOCLE_* inside each test."""
-    return os.environ.get(POSTGRES_ENV)
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def split(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, postgres_env: str | None
-) -> Iterator[Cluster]:
-    """One local process per compose container, on SQLite files or on fresh PostgreSQL databases."""
-    url = require_postgres(postgres_env) if request.param == "postgres" else None
-    with run_cluster(tmp_path_factory.mktemp(f"split-{request.param}"), postgres_url=url) as cluster:
+def split(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """One local process per compose container, on SQLite files."""
+    with run_cluster(tmp_path_factory.mktemp("split")) as cluster:
         yield cluster
 
 
-@pytest.fixture(scope="module")
-def scaled(tmp_path_factory: pytest.TempPathFactory, postgres_env: str | None) -> Iterator[Cluster]:
-    """Two instances of every service on one PostgreSQL, each name resolving to a round-robin over both."""
-    url = require_postgres(postgres_env)
-    with run_cluster(tmp_path_factory.mktemp("scaled"), postgres_url=url, replicas=2) as cluster:
+@pytest.fixture(scope="session")
+def scaled(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Cluster]:
+    """Two instances of every service on PostgreSQL, each name resolving to a round-robin over both."""
+    url = require_postgres(POSTGRES_URL)
+    workdir = tmp_path_factory.mktemp("scaled")
+    with run_cluster(workdir, postgres_url=url, replicas=2, tag=f"scaled_{worker_id}") as cluster:
         yield cluster
+
+
+@pytest.fixture(params=DEPLOYMENTS)
+def deployment(request: pytest.FixtureRequest) -> Cluster:
+    cluster: Cluster = request.getfixturevalue(request.param)
+    return cluster

@@ -1,8 +1,9 @@
-"""The cross-service flows on the compose topology, once on SQLite files and once on PostgreSQL.
+"""The cross-service flows on the compose topology: one process each on SQLite, two each on PostgreSQL.
 
 Each container is a local process with the environment compose gives it; a vendor's client talks to
 the gateway (the public base) and to MSSanté's SMTP/IMAP ports. A PSC token issued behind the gateway
 is accepted by INS, DMP and MSSanté, which check it with PSC over the peer URLs of the compose file.
+On the two-instance deployment every request goes to the next instance in turn.
 """
 
 from __future__ import annotations
@@ -14,15 +15,15 @@ from tests.compose.cluster import Cluster
 from tests.dmp.builders import bundle as provide_bundle
 
 
-@pytest.fixture(scope="module")
-def people(split: Cluster) -> flows.People:
-    return flows.people(split.public_url)
+@pytest.fixture
+def people(deployment: Cluster) -> flows.People:
+    return flows.people(deployment.public_url)
 
 
 def test_a_professional_logs_in_and_refreshes_through_the_gateway(
-    split: Cluster, people: flows.People
+    deployment: Cluster, people: flows.People
 ) -> None:
-    psc = split.public_url + "/psc"
+    psc = deployment.public_url + "/psc"
     tokens = flows.login(psc, people.client, people.doctor["idnat"])
     assert {"access_token", "id_token", "refresh_token"} <= set(tokens)
     rotated = flows.refresh(psc, people.client, tokens["refresh_token"])
@@ -31,15 +32,15 @@ def test_a_professional_logs_in_and_refreshes_through_the_gateway(
     assert replayed.status_code == 400 and replayed.json()["error"] == "invalid_grant"
 
 
-def test_ins_answers_a_search_with_a_psc_token(split: Cluster, people: flows.People) -> None:
-    tokens = flows.login(split.public_url + "/psc", people.client, people.doctor["idnat"])
-    status = flows.ins_identity_status(split.public_url + "/ins", tokens["access_token"], people.patient)
+def test_ins_answers_a_search_with_a_psc_token(deployment: Cluster, people: flows.People) -> None:
+    tokens = flows.login(deployment.public_url + "/psc", people.client, people.doctor["idnat"])
+    status = flows.ins_identity_status(deployment.public_url + "/ins", tokens["access_token"], people.patient)
     assert status == "QUAL"
 
 
-def test_a_bundle_published_at_the_dmp_is_found_by_search(split: Cluster, people: flows.People) -> None:
-    tokens = flows.login(split.public_url + "/psc", people.client, people.doctor["idnat"])
-    dmp = split.public_url + "/dmp"
+def test_a_bundle_published_at_the_dmp_is_found_by_search(deployment: Cluster, people: flows.People) -> None:
+    tokens = flows.login(deployment.public_url + "/psc", people.client, people.doctor["idnat"])
+    dmp = deployment.public_url + "/dmp"
     bundle = provide_bundle(people.patient, author=people.doctor["idnat"])
     published = flows.publish(dmp, tokens["access_token"], bundle)
     assert published.status_code == 200, published.text
@@ -47,12 +48,12 @@ def test_a_bundle_published_at_the_dmp_is_found_by_search(split: Cluster, people
     assert flows.unique_id(bundle) in found
 
 
-def test_a_message_submitted_by_smtp_is_read_by_imap(split: Cluster, people: flows.People) -> None:
-    psc = split.public_url + "/psc"
+def test_a_message_submitted_by_smtp_is_read_by_imap(deployment: Cluster, people: flows.People) -> None:
+    psc = deployment.public_url + "/psc"
     sender, recipient = people.doctor, people.colleague
-    mss = split.first("mssante")
+    mss = deployment.first("mssante")
     sent = flows.login(psc, people.client, sender["idnat"])["access_token"]
-    subject = f"compose {split.first('dmp').env['SOCLE_DATABASE_URL'].split(':', 1)[0]} flow"
+    subject = f"compose flow on {deployment.first('dmp').env['SOCLE_DATABASE_URL'].split(':', 1)[0]}"
     flows.send_mail("127.0.0.1", mss.smtp_port, sent, sender["mailbox"], recipient["mailbox"], subject)
     read = flows.login(psc, people.client, recipient["idnat"])["access_token"]
     assert subject in flows.fetch_subjects("127.0.0.1", mss.imap_port, read, recipient["mailbox"])

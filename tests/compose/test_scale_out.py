@@ -20,7 +20,7 @@ from tests.dmp.builders import bundle as provide_bundle
 pytestmark = pytest.mark.postgres
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def people(scaled: Cluster) -> flows.People:
     return flows.people(scaled.public_url)
 
