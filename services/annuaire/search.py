@@ -20,6 +20,8 @@ from .parameters import INCLUDES, PARAMETERS, REVINCLUDES
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 1000
+MAX_ALTERNATIVES = 100
+"""Values of one parameter (comma = OR): enough for any batch lookup, and a bound on the SQL built."""
 REFERENCE_TARGETS = {"organization": "Organization", "practitioner": "Practitioner", "partof": "Organization"}
 MODIFIERS = {"string": {"", "exact", "contains", "text"}, "token": {""}, "reference": {""}}
 DATE_PREFIXES = ("eq", "ne", "gt", "ge", "lt", "le")
@@ -114,6 +116,8 @@ def _criterion(resource_type: str, key: str, raw: str) -> Criterion:
     alternatives = [part for part in raw.split(",") if part != ""]
     if not alternatives:
         raise BadRequest(f"parameter {key!r} has no value", expression=[key])
+    if len(alternatives) > MAX_ALTERNATIVES:
+        raise BadRequest(f"parameter {key!r} has more than {MAX_ALTERNATIVES} values", expression=[key])
     if name == "_id" and not modifier:
         return Criterion(name, "id", "", tuple(alternatives))
     if name == "_lastUpdated" and not modifier:

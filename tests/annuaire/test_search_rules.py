@@ -62,7 +62,13 @@ def test_result_parameters() -> None:
 
 @pytest.mark.parametrize(
     "items",
-    [[("identifier", "")], [("identifier", "|")], [("given:exact", "")], [("_total", "maybe")]],
+    [
+        [("identifier", "")],
+        [("identifier", "|")],
+        [("given:exact", "")],
+        [("_total", "maybe")],
+        [("identifier", ",".join(str(n) for n in range(101)))],
+    ],
 )
 def test_malformed_values_are_refused(items: list[tuple[str, str]]) -> None:
     with pytest.raises(BadRequest):
