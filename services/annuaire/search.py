@@ -22,6 +22,7 @@ DEFAULT_COUNT = 50
 MAX_COUNT = 1000
 MAX_ALTERNATIVES = 100
 """Values of one parameter (comma = OR): enough for any batch lookup, and a bound on the SQL built."""
+MAX_CRITERIA = 30
 REFERENCE_TARGETS = {"organization": "Organization", "practitioner": "Practitioner", "partof": "Organization"}
 MODIFIERS = {"string": {"", "exact", "contains", "text"}, "token": {""}, "reference": {""}}
 DATE_PREFIXES = ("eq", "ne", "gt", "ge", "lt", "le")
@@ -193,6 +194,8 @@ def parse_search(resource_type: str, items: list[tuple[str, str]]) -> Search:
             only_total = True
         else:
             criteria.append(_criterion(resource_type, key, raw))
+    if len(criteria) > MAX_CRITERIA:
+        raise BadRequest(f"a search takes at most {MAX_CRITERIA} criteria")
     return Search(
         resource_type=resource_type,
         criteria=tuple(criteria),

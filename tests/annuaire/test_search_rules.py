@@ -68,6 +68,7 @@ def test_result_parameters() -> None:
         [("given:exact", "")],
         [("_total", "maybe")],
         [("identifier", ",".join(str(n) for n in range(101)))],
+        [("family", "A")] * 31,
     ],
 )
 def test_malformed_values_are_refused(items: list[tuple[str, str]]) -> None:
