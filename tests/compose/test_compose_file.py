@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -171,27 +170,3 @@ def test_the_gateway_routes_each_prefix_to_its_service(document: dict[str, Any])
     for name in SERVICE_PREFIXES:
         assert gateway[f"SOCLE_{name.upper()}_URL"] == f"http://{name}:8080"
     assert set(document["services"]["gateway"]["depends_on"]) == set(SERVICE_PREFIXES)
-
-
-def dockerfile_instructions() -> list[tuple[str, str]]:
-    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
-    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
-    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1]) for line in lines]
-
-
-def test_the_image_is_slim_runs_as_a_user_and_checks_its_health() -> None:
-    instructions = dockerfile_instructions()
-    assert re.fullmatch(r"python:3\.1[1-9]-slim(-\w+)?", dict(instructions)["FROM"])
-    users = [value for op, value in instructions if op == "USER"]
-    assert users and users[-1] not in ("root", "0")
-    assert dict(instructions)["HEALTHCHECK"].endswith('CMD ["socle-healthcheck"]')
-    assert json.loads(dict(instructions)["ENTRYPOINT"]) == ["socle"]
-    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
-    assert scripts["socle"] == "services.cli:app"
-
-
-def test_the_build_context_keeps_what_the_install_needs() -> None:
-    kept = [line[1:] for line in (ROOT / ".dockerignore").read_text().splitlines() if line.startswith("!")]
-    assert {"pyproject.toml", "services", "deploy/healthcheck.py"} <= set(kept)
-    readme = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"].get("readme")
-    assert readme is None or readme in kept
