@@ -23,6 +23,9 @@ Resource = dict[str, Any]
 R = DirectoryResource.__table__.c  # type: ignore[attr-defined]
 I = DirectoryIndex.__table__.c  # type: ignore[attr-defined]  # noqa: E741
 BATCH = 500
+MAX_REVINCLUDED = 1000
+"""Resources one ``_revinclude`` adds to a page (an organisation may have thousands of roles), as HAPI
+bounds its includes."""
 
 
 @dataclass(frozen=True)
@@ -173,7 +176,10 @@ def _included(session: Session, search: Search, page_ids: list[str]) -> list[Res
         ).scalars()
     for source, param in search.revincludes:
         ids = session.execute(
-            select(I.resource_id).where(I.resource_type == source, I.param == param, I.value.in_(sorted(own)))
+            select(I.resource_id)
+            .where(I.resource_type == source, I.param == param, I.value.in_(sorted(own)))
+            .order_by(I.resource_id)
+            .limit(MAX_REVINCLUDED)
         ).scalars()
         refs += [f"{source}/{i}" for i in ids]
     return _load(session, dict.fromkeys(refs), own)
