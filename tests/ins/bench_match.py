@@ -150,8 +150,11 @@ def run(size: int = 1_000_000, data_dir: str | None = None) -> list[dict[str, ob
                 xml = envelope(body=traits(name=name, first=first_names.split()[0], sex=sex, date=born))
                 assert b"<CodeCR>0" in http.post("/insi", content=xml).content
 
-            fhir = _timed(fhir_match, QUERIES)
-            soap = _timed(soap_search, QUERIES)
+            # Interleaved, so that both see the same load (the traffic record grows as they run).
+            fhir, soap = [], []
+            for _ in range(QUERIES):
+                fhir += _timed(fhir_match, 1)
+                soap += _timed(soap_search, 1)
         with httpx.Client(base_url=f"http://127.0.0.1:{bare_port}") as http:
             baseline = _timed(lambda: http.get("/").raise_for_status(), QUERIES)  # type: ignore[func-returns-value]
     finally:
