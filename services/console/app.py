@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.settings = config
     app.state.gateway = Gateway(config.stack_url)
     app.state.fixtures = None
+    app.state.refresh_locks = {}
     install_error_pages(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for module in (stack, traffic, login, dmp, mailbox, conformance):

@@ -3,13 +3,17 @@ that professional (documents, one document and its content, versions, access his
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from sqlmodel import Session
 
+from services.console.models import ConsoleSession
+from services.kernel.db import Database
 from tests.dmp.builders import MT_IDNAT, REFERENCE_INS, bundle
 from tests.psc_login import login
 from tests.support import RunningStack
@@ -58,6 +62,7 @@ def test_a_patients_dmp_lists_documents_with_versions_and_access_history(
     assert "superseded" in first.text and "current" in second.text
     assert f"remplace {documents['first']}" in second.text
     assert "MARTIN-SOCLE" in second.text and "Compte rendu" in second.text
+    logged_in.refresh()  # the history is read alongside the search: this view shows the previous one
     history = wait_for(logged_in, "#accesses").text
     assert "ITI-65" in history and "ITI-67" in history and "socle-demo" in history
 
@@ -92,3 +97,36 @@ def test_the_dmp_refusal_is_shown_when_the_patient_opposed_access(
 def test_the_explorer_asks_for_a_login_first(stack: RunningStack) -> None:
     answer = httpx.get(f"{stack.base_url}/dossiers/{REFERENCE_INS}")
     assert answer.status_code == 401 and "Pro Santé Connect" in answer.text
+
+
+def test_an_expired_access_token_is_refreshed_before_calling_the_dmp(
+    logged_in: WebDriver, stack: RunningStack
+) -> None:
+    """PSC access tokens live 2 minutes; the console refreshes instead of failing the page."""
+    database = Database(f"sqlite:///{stack.data_dir / 'console.db'}", [ConsoleSession])
+    session_id = next(c["value"] for c in logged_in.get_cookies() if c["name"] == "socle_console")
+
+    def expire(session: Session) -> str:
+        record = session.get(ConsoleSession, session_id)
+        assert record is not None
+        record.access_expires = datetime.now(UTC) - timedelta(minutes=1)
+        session.add(record)
+        return record.access_token
+
+    old_token = database_write(database, expire)
+    token_path = "/psc/auth/realms/esante-wallet/protocol/openid-connect/token"
+    params = {"caller": "console", "path": token_path, "bodies": "false"}
+    before = httpx.get(f"{stack.base_url}/_sim/traffic", params=params).json()["total"]
+    logged_in.get(f"{stack.base_url}/dossiers/{REFERENCE_INS}")
+    wait_for(logged_in, "#documents")
+    assert httpx.get(f"{stack.base_url}/_sim/traffic", params=params).json()["total"] == before + 1
+    with database.reader() as session:
+        record = session.get(ConsoleSession, session_id)
+        assert record is not None and record.access_token != old_token
+        assert record.access_expires > datetime.now(UTC)
+    database.dispose()
+
+
+def database_write(database: Database, work: Any) -> Any:
+    with database.transaction() as session:
+        return work(session)

@@ -6,6 +6,7 @@ token, so the page shows exactly what that professional's software would be allo
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,8 +19,11 @@ from ..acting import call
 from ..fixtures import fixtures, professional_names
 from ..records import access_row, bundle_resources, document_row, is_text, patient_identifier
 from ..rendering import render
+from ..session import access_token
 
 router = APIRouter()
+ACCESSES_SHOWN = 30
+"""The newest accesses shown; the DMP serves its history newest first."""
 
 
 async def _patient(request: Request, ins: str) -> dict[str, Any]:
@@ -49,13 +53,21 @@ async def patients(request: Request) -> Response:
 async def record(request: Request, ins: str) -> Response:
     patient = await _patient(request, ins)
     token = patient_identifier(patient["oid"], ins)
-    documents = await call(
-        request,
-        "dmp",
-        "/fhir/DocumentReference",
-        params={"patient.identifier": token, "status": "current,superseded"},
+    await access_token(request)  # refresh once, before the two calls run side by side
+    documents, audit = await asyncio.gather(
+        call(
+            request,
+            "dmp",
+            "/fhir/DocumentReference",
+            params={"patient.identifier": token, "status": "current,superseded"},
+        ),
+        call(
+            request,
+            "dmp",
+            "/fhir/AuditEvent",
+            params={"patient.identifier": token, "_count": str(ACCESSES_SHOWN)},
+        ),
     )
-    audit = await call(request, "dmp", "/fhir/AuditEvent", params={"patient.identifier": token})
     rows = [document_row(d) for d in bundle_resources(documents.body or {}, "DocumentReference")]
     accesses = [access_row(e) for e in bundle_resources(audit.body or {}, "AuditEvent")]
     return await render(
@@ -66,6 +78,7 @@ async def record(request: Request, ins: str) -> Response:
         rows=sorted(rows, key=lambda r: r.date, reverse=True),
         audit=audit,
         accesses=sorted(accesses, key=lambda a: a.recorded, reverse=True),
+        access_total=(audit.body or {}).get("total", len(accesses)) if audit.ok else 0,
         names=professional_names(await fixtures(request)),
     )
 
