@@ -134,3 +134,30 @@ def test_last_updated_and_profile(fhir: SyncFHIRClient) -> None:
     assert organizations.search(_lastUpdated__lt="2026-01-01T00:00:00Z").fetch_all() == []
     profile = "https://interop.esante.gouv.fr/ig/fhir/annuaire/StructureDefinition/as-dp-organization"
     assert len(organizations.search(_profile=profile).fetch_all()) == 5
+
+
+def test_identifiers_and_active_of_roles_services_and_devices(
+    fhir: SyncFHIRClient, seed: dict[str, Any]
+) -> None:
+    first = seed["professionals"][0]
+    role = (
+        fhir.resources("PractitionerRole")
+        .search(identifier=f"https://rpps.esante.gouv.fr|{first['rpps']}01")
+        .get()
+    )
+    assert role["practitioner"]["reference"].endswith(first["rpps"])
+    activities = sum(len(p["activities"]) for p in seed["professionals"])
+    assert len(fhir.resources("PractitionerRole").search(active="true").fetch_all()) == activities
+    assert len(fhir.resources("Organization").search(active="true").fetch_all()) == len(seed["organisations"])
+    service = fhir.resources("HealthcareService").search(characteristic="07").get()
+    assert (
+        fhir.resources("HealthcareService").search(identifier=service["identifier"][0]["value"]).get()
+        == service
+    )
+    assert len(fhir.resources("HealthcareService").search(active="true").fetch_all()) == 2
+    activity_profile = "https://interop.esante.gouv.fr/ig/fhir/annuaire/StructureDefinition/as-dp-healthcareservice-healthcare-activity"
+    assert len(fhir.resources("HealthcareService").search(_profile=activity_profile).fetch_all()) == 2
+    scanner = fhir.resources("Device").search(type="05602").get()
+    assert fhir.resources("Device").search(identifier=scanner["identifier"][0]["value"]).get() == scanner
+    bundle = fhir.resources("Device").search(_id=scanner["id"]).include("Device", "organization").fetch_raw()
+    assert [e["resource"]["resourceType"] for e in bundle["entry"]] == ["Device", "Organization"]
