@@ -24,13 +24,14 @@ class Scenario:
     faults: tuple[dict[str, Any], ...] = field(default_factory=tuple)
     done_when: tuple[str, str, str] | None = None
     """(service, method, path suffix) whose appearance ends a ``--wait`` scenario."""
-    psc_behaviour: str | None = None
-    """PSC adversarial mode (``socle_test_behaviour``) of a client registered for this scenario alone."""
+    psc_client: tuple[tuple[str, object], ...] = ()
+    """socle's test settings of a PSC client registered for this scenario alone (adversarial ID tokens,
+    CIBA auto-approval); empty: the run's client."""
 
     @property
     def isolated(self) -> bool:
         """Shares nothing with other scenarios (own client, no fault, no mailbox): may run alongside them."""
-        return self.psc_behaviour is not None and not self.faults and "mssante" not in self.services
+        return bool(self.psc_client) and not self.faults and "mssante" not in self.services
 
 
 ADVERSARIAL_LOGINS = (
@@ -60,9 +61,18 @@ SCENARIOS: tuple[Scenario, ...] = (
             ("prosanteconnect",),
             expect="refuse",
             done_when=("prosanteconnect", "POST", "/token"),
-            psc_behaviour=mode,
+            psc_client=(("socle_test_behaviour", mode),),
         )
         for mode, label in ADVERSARIAL_LOGINS
+    ),
+    Scenario(
+        "psc-ciba",
+        "Log in with CIBA (e-CPS on the professional's phone)",
+        "Log in as the test professional by CIBA: ask PSC to notify the professional's e-CPS with a 2-digit "
+        "binding message, then poll the token endpoint no faster than the interval PSC gives.",
+        ("prosanteconnect",),
+        done_when=("prosanteconnect", "GET", "/userinfo"),
+        psc_client=(("socle_ciba_auto_approve", True),),
     ),
     Scenario(
         "ins-lookup",

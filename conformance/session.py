@@ -221,16 +221,16 @@ def _run(stack: Stack, options: RunOptions, progress: Progress | None) -> RunRep
     mailbox = data.professional["mailbox"]
     run_id = "run-" + uuid.uuid4().hex[:12]
 
-    def register(behaviour: str | None = None) -> RegisteredClient:
+    def register(scenario: Scenario | None = None) -> RegisteredClient:
         return stack.register_client(
-            name=f"conformance {run_id}" + (f" {behaviour}" if behaviour else ""),
+            name=f"conformance {run_id}" + (f" {scenario.id}" if scenario else ""),
             redirect_uris=[options.redirect_uri],
             post_logout_redirect_uris=[options.logout_redirect_uri],
-            extra={"socle_test_behaviour": behaviour} if behaviour else None,
+            extra=dict(scenario.psc_client) if scenario else None,
         )
 
     def prepare(scenario: Scenario) -> Prepared:
-        client = register(scenario.psc_behaviour) if scenario.psc_behaviour else main_client
+        client = register(scenario) if scenario.psc_client else main_client
         tag = f"{run_id}.{scenario.id}"
         env = driver_env(stack, options, tag, client, data, scenario, smtp)
         faults = [stack.add_fault(rule) for rule in scenario.faults]

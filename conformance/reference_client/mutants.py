@@ -59,6 +59,12 @@ MUTANTS = {
             "wrong-xdm", "builds IHE_XDM.zip without README.TXT and INDEX.HTM", ("MSS-06",), ("mss-send",)
         ),
         Mutant(
+            "ciba-fast-poll",
+            "polls the CIBA token endpoint without waiting the interval",
+            ("PSC-09",),
+            ("psc-ciba",),
+        ),
+        Mutant(
             "no-logout", "forgets the PSC session at logout instead of ending it", ("PSC-07",), ("psc-login",)
         ),
     )

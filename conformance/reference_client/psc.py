@@ -9,6 +9,7 @@ redirect to the software's callback is read from the ``Location`` header instead
 from __future__ import annotations
 
 import secrets
+import time
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +24,7 @@ from .config import Config
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # authlib warns that it falls back from httpx2 to httpx
-    from authlib.integrations.httpx_client import OAuth2Client
+    from authlib.integrations.httpx_client import OAuth2Client, OAuthError
 
 MAX_REDIRECTS = 5
 
@@ -134,3 +135,55 @@ def logout(client: OAuth2Client, meta: dict[str, Any], cfg: Config, session: Ses
     )
     if response.status_code >= 400:
         raise RuntimeError(f"PSC logout answered {response.status_code}")
+
+
+CIBA_GRANT = "urn:openid:params:grant-type:ciba"
+CIBA_POLLS = 30
+
+
+def ciba_login(cfg: Config, headers: dict[str, str]) -> tuple[Session, OAuth2Client, dict[str, Any]]:
+    """CIBA poll mode (psc.md §4.1): login_hint = idNat, 2-digit binding message shown to the user,
+    acr eidas1; poll no faster than ``interval`` (and slower after ``slow_down``), until approved."""
+    client = OAuth2Client(
+        client_id=cfg.client_id,
+        client_secret=cfg.client_secret,
+        token_endpoint_auth_method="client_secret_basic",
+        headers=headers,
+        timeout=20,
+    )
+    meta = discover(client, cfg.issuer)
+    binding = f"{secrets.randbelow(100):02d}"
+    response = client.request(
+        "POST",
+        meta["backchannel_authentication_endpoint"],
+        data={
+            "scope": "openid scope_all",
+            "acr_values": "eidas1",
+            "login_hint": cfg.professional_idnat,
+            "binding_message": binding,
+            "channel": "MOBILE",
+        },
+        auth=httpx.BasicAuth(cfg.client_id, cfg.client_secret),
+        withhold_token=True,
+    )
+    if response.status_code != 200:
+        raise LoginRefused(f"PSC refused the CIBA request: {response.status_code} {response.text[:200]}")
+    ack = response.json()
+    interval = float(ack.get("interval", 5))
+    for _ in range(CIBA_POLLS):
+        time.sleep(0 if cfg.broken("ciba-fast-poll") else interval)
+        try:
+            token = client.fetch_token(
+                meta["token_endpoint"], grant_type=CIBA_GRANT, auth_req_id=ack["auth_req_id"]
+            )
+        except OAuthError as exc:
+            if exc.error == "slow_down":
+                interval += 5
+            elif exc.error != "authorization_pending":
+                raise LoginRefused(f"CIBA ended with {exc.error}") from exc
+            continue
+        claims = verify_id_token(client, cfg, meta, token["id_token"], nonce="")
+        info = client.get(meta["userinfo_endpoint"], headers={"Accept": "application/json"})
+        info.raise_for_status()
+        return Session(token["access_token"], token["id_token"], claims, dict(info.json())), client, meta
+    raise LoginRefused("the professional did not approve the CIBA request in time")

@@ -83,6 +83,16 @@ def psc_login(cfg: Config) -> dict[str, Any]:
         return {"idnat": lps.session.userinfo.get("SubjectNameID", "")}
 
 
+def psc_ciba(cfg: Config) -> dict[str, Any]:
+    headers = {"X-Socle-Run": cfg.run, "User-Agent": "socle-reference-lps/1.0"}
+    try:
+        session, client, _ = psc.ciba_login(cfg, headers)
+    except psc.LoginRefused as exc:
+        raise Refused(str(exc)) from exc
+    client.close()
+    return {"idnat": session.userinfo.get("SubjectNameID", "")}
+
+
 def ins_lookup(cfg: Config) -> dict[str, Any]:
     with Lps(cfg) as lps:
         identity = ins.find_identity(lps.http, cfg)
@@ -132,6 +142,7 @@ def parcours(cfg: Config) -> dict[str, Any]:
 
 SCENARIOS: dict[str, Callable[[Config], dict[str, Any]]] = {
     "psc-login": psc_login,
+    "psc-ciba": psc_ciba,
     "ins-lookup": ins_lookup,
     "dmp-feed": dmp_feed,
     "dmp-unqualified": dmp_feed,

@@ -7,6 +7,10 @@ userinfo and logout.
 
 from __future__ import annotations
 
+import itertools
+import re
+from datetime import datetime
+
 from ..checks import check, expect, fail, not_tested
 from ..evidence import Exchange, ScenarioEvidence
 from ..scenarios import ADVERSARIAL_LOGINS
@@ -122,3 +126,43 @@ def refuses_bad_id_token(ev: ScenarioEvidence) -> str:
         fail(f"the software accepted the wrong ID token and went on: {used[0].summary()}")
     expect(ev.driver.refused, f"the software did not report a refused login ({ev.driver.describe()})")
     return "login refused, tokens not used"
+
+
+CIBA_AUTH = "/protocol/openid-connect/ext/ciba/auth"
+CIBA_GRANT = "urn:openid:params:grant-type:ciba"
+TOLERANCE = 0.9
+"""Share of the interval a poll may come early (clocks and scheduling), before it counts as too fast."""
+
+
+@check("PSC-09", ["PSC-CIBA-01"], scenarios=["psc-ciba"], title="CIBA request and polling as PSC wants them")
+def ciba(ev: ScenarioEvidence) -> str:
+    """CIBA (psc.md §4.1): login_hint is the idNat, acr_values eidas1, a 2-digit binding message; the token
+    endpoint is polled no faster than the interval PSC answered (never a slow_down), until tokens come."""
+    requests = ev.require(
+        "a CIBA authentication request", service="prosanteconnect", method="POST", path=CIBA_AUTH
+    )
+    first = requests[0]
+    form = first.form
+    expect(form.get("login_hint") == ev.professional, f"{first.summary()}: login_hint is not the idNat")
+    expect(form.get("acr_values") == "eidas1", f"{first.summary()}: acr_values is {form.get('acr_values')!r}")
+    expect(
+        re.fullmatch(r"\d\d", form.get("binding_message", "")),
+        f"{first.summary()}: binding_message is not 2 digits",
+    )
+    expect(first.ok, f"{first.summary()}: PSC refused the CIBA request")
+    interval = float((first.json() or {}).get("interval", 5))
+    polls = [
+        ex
+        for ex in ev.http("prosanteconnect", method="POST", path=TOKEN)
+        if ex.form.get("grant_type") == CIBA_GRANT
+    ]
+    expect(polls, "the software never polled the token endpoint")
+    slowed = [ex for ex in polls if "slow_down" in (ex.raw.get("response_body") or "")]
+    expect(not slowed, f"PSC had to answer slow_down: {slowed[0].summary() if slowed else ''}")
+    times = [datetime.fromisoformat(ex.raw["time"]) for ex in [first, *polls]]
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
+    expect(
+        min(gaps) >= interval * TOLERANCE, f"polled {min(gaps):.2f} s apart, the interval is {interval:g} s"
+    )
+    expect(any(ex.ok for ex in polls), "no poll returned tokens")
+    return f"{len(polls)} poll(s), at least {min(gaps):.2f} s apart"
