@@ -135,12 +135,12 @@ class Delivery:
                 error("xdm.ins.unknown", f"INS {found.patient_ins} unknown to INS", "", "902")
             )
 
-    def _failure(self, box: Mailbox, found: Inspection, used: int, size: int) -> receipts.Failure | None:
+    def _failure(self, box: Mailbox, found: Inspection, size: int) -> receipts.Failure | None:
         if box.kind == KIND_PATIENT and found.patients and box.owner not in {p.value for p in found.patients}:
             return receipts.Failure(
                 box.address, "5.7.1", "550 5.7.1 the documents concern another patient than this mailbox's"
             )
-        if used + size > self.settings.mss_mailbox_quota_bytes:
+        if box.used_bytes + size > self.settings.mss_mailbox_quota_bytes:
             return receipts.Failure(box.address, "5.2.2", "552 5.2.2 mailbox full")
         return None
 
@@ -158,11 +158,11 @@ class Delivery:
         def work(session: Session) -> Outcome:
             ids, failed = [], []
             for box in submission.recipients:
-                failure = self._failure(box, found, store.usage(session, address=box.address), len(raw))
+                fresh = store.mailbox(session, address=box.address) or box
+                failure = self._failure(fresh, found, len(raw))
                 if failure:
                     failed.append(failure)
                     continue
-                fresh = store.mailbox(session, address=box.address) or box
                 ids.append(
                     store.store_copy(session, box=fresh, message=_copy(fresh, raw, found, submission, now)).id
                 )

@@ -29,6 +29,8 @@ class Mailbox(SQLModel, table=True):
     display_name: str = ""
     uid_validity: int
     uid_next: int = 1
+    used_bytes: int = 0
+    """Size of the messages held, kept up to date by every store and delete (the quota reads it)."""
     created_at: datetime
 
 

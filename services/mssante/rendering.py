@@ -26,6 +26,7 @@ def mailbox_json(box: Mailbox) -> dict[str, Any]:
         "display_name": box.display_name,
         "uid_validity": box.uid_validity,
         "uid_next": box.uid_next,
+        "used_bytes": box.used_bytes,
     }
 
 

@@ -69,17 +69,12 @@ def ensure_mailbox(
     return box
 
 
-def usage(session: Session, *, address: str) -> int:
-    """Bytes held in a mailbox, for the quota."""
-    total = session.exec(select(func.sum(Message.size)).where(Message.mailbox == address)).one()
-    return int(total or 0)
-
-
 def store_copy(session: Session, *, box: Mailbox, message: Message) -> Message:
     """Put ``message`` into ``box`` with the next UID (RFC 3501 §2.3.1.1: strictly ascending)."""
     message.mailbox = box.address
     message.uid = box.uid_next
     box.uid_next += 1
+    box.used_bytes += message.size
     session.add(box)
     session.add(message)
     session.flush()
@@ -140,15 +135,28 @@ def delete_message(session: Session, *, message_id: int) -> bool:
     found = session.get(Message, message_id)
     if found is None:
         return False
+    _release(session, found.mailbox, found.size)
     session.delete(found)
     return True
 
 
+def _release(session: Session, address: str, size: int) -> None:
+    box = session.get(Mailbox, address)
+    if box is not None:
+        box.used_bytes = max(0, box.used_bytes - size)
+        session.add(box)
+
+
 def purge(session: Session, *, mailbox: str | None = None) -> int:
     statement = delete(Message)
+    boxes = select(Mailbox)
     if mailbox:
         statement = statement.where(col(Message.mailbox) == mailbox)
+        boxes = boxes.where(Mailbox.address == mailbox)
     result = session.exec(statement)  # type: ignore[call-overload]
+    for box in session.exec(boxes).all():
+        box.used_bytes = 0
+        session.add(box)
     return int(result.rowcount or 0)
 
 
@@ -196,5 +204,6 @@ def expunge(session: Session, *, address: str, uids: Sequence[int] | None = None
     for row in rows:
         if "\\Deleted" in row.flags and (uids is None or row.uid in uids):
             removed.append(row.uid)
+            _release(session, address, row.size)
             session.delete(row)
     return sorted(removed)

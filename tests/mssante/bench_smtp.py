@@ -12,6 +12,7 @@ import os
 import shutil
 import smtplib
 import ssl
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,6 +29,7 @@ from tests.support import free_port, start_stack
 from .builders import CDA, xdm_message
 
 MESSAGES = 200
+ROUNDS = 3
 CLIENTS = 4
 PASSWORD = "socle-test"
 
@@ -86,47 +88,41 @@ def _maildev(port: int) -> subprocess.Popen[bytes] | None:
 
 
 def run() -> list[dict[str, Any]]:
+    """Both servers up at once, measured in alternating rounds so that machine load hits both alike."""
     with tempfile.TemporaryDirectory() as folder:
         stack = start_stack(Path(folder))
+        port = free_port()
+        maildev = _maildev(port)
         try:
             fixtures = httpx.get(stack.base_url + "/_sim/fixtures", timeout=30).json()
             ca = Path(folder) / "ca.pem"
             ca.write_bytes(httpx.get(stack.base_url + "/mss/api/ca.pem", timeout=30).content)
+            tls = ssl.create_default_context(cafile=str(ca))
             sender = fixtures["organisations"][0]["mailbox"]
             recipient = fixtures["professionals"][1]["mailbox"]
             data = _payload(sender, recipient, fixtures["anchors"]["reference_patient"])
-            _send(
-                "127.0.0.1",
-                stack.smtp_port,
-                5,
-                data,
-                sender,
-                recipient,
-                ssl.create_default_context(cafile=str(ca)),
-            )
-            socle = _rate(
-                stack.smtp_port, data, sender, recipient, ssl.create_default_context(cafile=str(ca))
-            )
+            _send("127.0.0.1", stack.smtp_port, 5, data, sender, recipient, tls)
+            if maildev is not None:
+                _send("127.0.0.1", port, 5, data, sender, recipient, None)
+            socle, baseline = [], []
+            for _ in range(ROUNDS):
+                socle.append(_rate(stack.smtp_port, data, sender, recipient, tls))
+                if maildev is not None:
+                    baseline.append(_rate(port, data, sender, recipient, None))
         finally:
             stack.stop()
-    port = free_port()
-    maildev = _maildev(port)
-    baseline: float | None = None
-    if maildev is not None:
-        try:
-            _send("127.0.0.1", port, 5, data, sender, recipient, None)
-            baseline = _rate(port, data, sender, recipient, None)
-        finally:
-            maildev.terminate()
-            maildev.wait()
+            if maildev is not None:
+                maildev.terminate()
+                maildev.wait()
     row: dict[str, Any] = {
-        "figure": f"SMTP msg/s, {len(data) // 1024} KB XDM, {CLIENTS} clients (socle STARTTLS+AUTH vs maildev plain)",
-        "value": round(socle, 1),
-        "baseline": round(baseline, 1) if baseline else "maildev not installed",
+        "figure": f"SMTP msg/s, {len(data) // 1024} KB XDM, {CLIENTS} clients, median of {ROUNDS} "
+        "(socle STARTTLS+AUTH+checks+store vs maildev plain SMTP)",
+        "value": round(statistics.median(socle), 1),
+        "baseline": round(statistics.median(baseline), 1) if baseline else "maildev not installed",
         "goal": ">= 1.0",
     }
     if baseline:
-        row["ratio"] = round(socle / baseline, 2)
+        row["ratio"] = round(statistics.median(socle) / statistics.median(baseline), 2)
     return [row]
 
 
