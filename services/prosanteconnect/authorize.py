@@ -45,7 +45,7 @@ def _login_hint_subject(provider: Provider, request: PscRequest) -> str:
     hint = request.payload.data.get("login_hint", "")
     if hint:
         if not provider.known(hint):
-            raise InvalidRequestError(f"login_hint {hint} is not a known professional")
+            raise InvalidRequestError("login_hint is not the idNat of a known professional")
         return hint
     return provider.fixtures.professionals[0].idnat
 
@@ -84,10 +84,12 @@ def authorize(
         if login is not None:
             idnat, means = login
             if not provider.known(idnat):
-                raise InvalidRequestError(f"{idnat} is not a known professional")
+                raise InvalidRequestError("the chosen idNat is not a known professional")
             professional = provider.fixtures.professional(idnat)
             if professional is not None and not (professional.ecps if means == "ECPS" else professional.cps):
-                raise AccessDeniedError(f"{idnat} has no {'e-CPS' if means == 'ECPS' else 'CPS card'}")
+                raise AccessDeniedError(
+                    f"this professional has no {'e-CPS' if means == 'ECPS' else 'CPS card'}"
+                )
         elif current is not None and "login" not in prompt:
             subject = current
         elif auto_login:

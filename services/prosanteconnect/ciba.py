@@ -70,7 +70,7 @@ def backchannel_request(provider: Provider, request: PscRequest) -> OAuthResult:
         if not hint:
             raise InvalidRequestError("login_hint (idNat) is required")
         if not provider.known(hint):
-            raise UnknownUserIdError(f"{hint} is not a known professional")
+            raise UnknownUserIdError("login_hint is not the idNat of a known professional")
         acr = data.get("acr_values")
         if acr is not None and "eidas1" not in acr.split():
             raise InvalidRequestError("acr_values: only eidas1 is supported")

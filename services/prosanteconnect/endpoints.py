@@ -126,7 +126,9 @@ class PscRegistration(ClientRegistrationEndpoint):
             raise InvalidClientMetadataError("redirect_uris is required")
         method = data.get("token_endpoint_auth_method", "client_secret_basic")
         if method not in AUTH_METHODS:
-            raise InvalidClientMetadataError(f"token_endpoint_auth_method {method} is not supported")
+            raise InvalidClientMetadataError(
+                f"token_endpoint_auth_method must be one of {list(AUTH_METHODS)}"
+            )
         if method == "private_key_jwt" and not (data.get("jwks") or data.get("jwks_uri")):
             raise InvalidClientMetadataError("private_key_jwt needs jwks or jwks_uri")
         alg = data.get("userinfo_signed_response_alg")

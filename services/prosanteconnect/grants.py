@@ -182,7 +182,9 @@ class PscCodeChallenge(CodeChallenge):
             return
         method = data.get("code_challenge_method") or "plain"
         if method not in client.pkce_methods:
-            raise InvalidRequestError(f"code_challenge_method {method} is not allowed for this client")
+            raise InvalidRequestError(
+                f"code_challenge_method must be one of {client.pkce_methods} for this client"
+            )
 
     def get_authorization_code_challenge(self, authorization_code: CodeRecord) -> str:
         return authorization_code.row.code_challenge

@@ -20,6 +20,7 @@ from sqlmodel import Session
 from starlette.datastructures import Headers
 
 from services.kernel.db import Database
+from services.kernel.errors import OAuthError
 from services.kernel.fixtures import Fixtures
 from services.kernel.settings import Settings
 
@@ -179,6 +180,14 @@ class Provider:
             token = _session.set(session)
             try:
                 return work()
+            except ValueError as exc:
+                # authlib refuses to build an error whose description would echo characters RFC 6749
+                # §5.2 forbids (it echoes some parameters); answer the client, roll everything back
+                if "forbidden characters" not in str(exc):
+                    raise
+                raise OAuthError(
+                    "invalid_request", "a parameter holds characters OAuth 2.0 does not allow"
+                ) from exc
             finally:
                 _session.reset(token)
 
