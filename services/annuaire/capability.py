@@ -11,7 +11,7 @@ from typing import Any
 from services.kernel.fhir import capability_statement
 
 from .codes import AS_IG, PROFILES
-from .parameters import INCLUDES, PARAMETERS, RESOURCE_TYPES, REVINCLUDES
+from .parameters import INCLUDES, OF_TYPE, PARAMETERS, RESOURCE_TYPES, REVINCLUDES
 
 STANDARD = {"_id": ("token", "Resource-id"), "_lastUpdated": ("date", "Resource-lastUpdated")}
 
@@ -21,7 +21,9 @@ def _resource(resource_type: str) -> dict[str, Any]:
         {"name": name, "type": kind, "definition": f"http://hl7.org/fhir/SearchParameter/{definition}"}
         for name, (kind, definition) in STANDARD.items()
     ]
-    params += [{"name": p.name, "type": p.kind} for p in PARAMETERS[resource_type].values()]
+    params += [
+        {"name": p.name, "type": p.kind} for p in PARAMETERS[resource_type].values() if p.name != OF_TYPE
+    ]
     entry: dict[str, Any] = {
         "type": resource_type,
         "profile": PROFILES[resource_type][-1],

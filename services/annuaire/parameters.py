@@ -51,6 +51,18 @@ def _identifier_types(r: Resource) -> Iterator[tuple[str, str]]:
     return _codings(i.get("type") for i in r.get("identifier", ()))
 
 
+OF_TYPE = "identifier-of-type"
+"""Index of ``identifier:of-type`` (FHIR R4 §3.1.1.5.12): ``(type system, "type code|value")`` per
+identifier, so type and value match within one identifier. Reached only through the modifier."""
+
+
+def _typed_identifiers(r: Resource) -> Iterator[tuple[str, str]]:
+    for identifier in r.get("identifier", ()):
+        if identifier.get("value"):
+            for system, code in _codings([identifier.get("type")]):
+                yield system, f"{code}|{identifier['value']}"
+
+
 def _active(r: Resource) -> list[tuple[str, str]]:
     return [("", "true" if r.get("active", True) else "false")]
 
@@ -113,6 +125,7 @@ PARAMETERS: dict[str, dict[str, Parameter]] = {
             Parameter("active", "token", _active),
             Parameter("identifier", "token", _identifiers),
             Parameter("identifier-type", "token", _identifier_types),
+            Parameter(OF_TYPE, "token", _typed_identifiers),
             Parameter("family", "string", lambda r: _names(r, "family")),
             Parameter("given", "string", lambda r: _names(r, "given")),
             Parameter("name", "string", lambda r: _names(r, "family", "given", "prefix", "suffix", "text")),
@@ -137,6 +150,7 @@ PARAMETERS: dict[str, dict[str, Parameter]] = {
             Parameter("active", "token", _active),
             Parameter("identifier", "token", _identifiers),
             Parameter("identifier-type", "token", _identifier_types),
+            Parameter(OF_TYPE, "token", _typed_identifiers),
             Parameter("name", "string", lambda r: [r["name"], *r.get("alias", ())] if r.get("name") else []),
             Parameter("mailbox-mss", "string", _mailboxes),
             Parameter(

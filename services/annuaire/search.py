@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from services.kernel.errors import BadRequest
 from services.kernel.traits import fold
 
-from .parameters import INCLUDES, PARAMETERS, REVINCLUDES
+from .parameters import INCLUDES, OF_TYPE, PARAMETERS, REVINCLUDES
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 1000
@@ -79,6 +79,16 @@ def _token(raw: str) -> TokenValue:
     return TokenValue(system, code or None)
 
 
+def _of_type(raw: str) -> TokenValue:
+    """``identifier:of-type=[type system]|[type code]|[value]``."""
+    parts = raw.split("|")
+    if len(parts) != 3 or not parts[1] or not parts[2]:
+        raise BadRequest(
+            f"identifier:of-type takes system|type-code|value, not {raw!r}", expression=["identifier"]
+        )
+    return TokenValue(parts[0] or None, f"{parts[1]}|{parts[2]}")
+
+
 def _reference(raw: str, param: str) -> str:
     target = REFERENCE_TARGETS[param]
     parts = raw.rstrip("/").split("/")
@@ -125,11 +135,13 @@ def _criterion(resource_type: str, key: str, raw: str) -> Criterion:
         return Criterion(name, "date", "", tuple(_date(value) for value in alternatives))
     if resource_type == "Practitioner" and name == "name" and modifier in ("family", "given"):
         name, modifier = modifier, ""
-    parameter = PARAMETERS[resource_type].get(name)
+    if name == "identifier" and modifier == "of-type" and OF_TYPE in PARAMETERS[resource_type]:
+        return Criterion(OF_TYPE, "token", "", tuple(_of_type(value) for value in alternatives))
+    parameter = PARAMETERS[resource_type].get(name) if name != OF_TYPE else None
     if parameter is None:
         raise BadRequest(
             f"Unknown search parameter {name!r} for resource type {resource_type!r}. Valid search "
-            f"parameters for this search are: {sorted([*PARAMETERS[resource_type], '_id', '_lastUpdated'])}",
+            f"parameters for this search are: {sorted({*PARAMETERS[resource_type], '_id', '_lastUpdated'} - {OF_TYPE})}",
             expression=[name],
         )
     if modifier not in MODIFIERS[parameter.kind]:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from fhirpy import SyncFHIRClient
+from fhirpy.base.exceptions import OperationOutcome
 
 IDNAT = "urn:oid:1.2.250.1.71.4.2.1"
 RPPS = "https://rpps.esante.gouv.fr"
@@ -43,6 +44,25 @@ def test_identifier_or_and_system_mismatch(fhir: SyncFHIRClient, seed: dict[str,
     assert len(both) == 2
     wrong_system = fhir.resources("Practitioner").search(identifier=f"{RPPS}|{first['idnat']}").fetch_all()
     assert wrong_system == []
+
+
+def test_identifier_of_type_matches_type_and_value_in_one_identifier(
+    fhir: SyncFHIRClient, seed: dict[str, Any]
+) -> None:
+    professional = seed["professionals"][2]
+    types = "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203"
+    practitioners = fhir.resources("Practitioner")
+    found = practitioners.search(**{"identifier:of-type": f"{types}|RPPS|{professional['rpps']}"}).get()
+    assert identifier(found, IDNAT) == professional["idnat"]
+    assert practitioners.search(**{"identifier:of-type": f"|IDNPS|{professional['idnat']}"}).get() == found
+    assert (
+        practitioners.search(**{"identifier:of-type": f"{types}|IDNPS|{professional['rpps']}"}).fetch_all()
+        == []
+    )
+    with pytest.raises(OperationOutcome):
+        practitioners.search(**{"identifier:of-type": professional["rpps"]}).fetch()
+    with pytest.raises(OperationOutcome):
+        practitioners.search(identifier_of_type=f"|RPPS|{professional['rpps']}").fetch()
 
 
 def test_mailbox_is_published_with_the_mssante_type(fhir: SyncFHIRClient, seed: dict[str, Any]) -> None:
