@@ -14,7 +14,7 @@ from services.kernel.settings import PSC_REALM_PATH
 from services.kernel.traffic import annotate
 
 from .authorize import ErrorPage, LoginNeeded, Redirect, authorize
-from .bearer import bearer_of, live_access_token
+from .bearer import bearer_of, challenge, live_access_token
 from .ciba import backchannel_request
 from .discovery import OIDC, metadata
 from .grants import subject_of
@@ -127,7 +127,9 @@ async def userinfo(request: Request) -> Response:
 
     def answer() -> tuple[dict[str, Any], Any]:
         row = live_access_token(provider.keys, provider.issuer.issuer, token)
-        info = provider.profile(subject_of(row)) or {}
+        info = provider.profile(subject_of(row))
+        if info is None:  # a bulk professional removed since the login
+            raise challenge("invalid_token", "the professional of this token is no longer known")
         return info, get_client(db(), client_id=row.client_id)
 
     info, client = await provider.read(answer)
