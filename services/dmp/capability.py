@@ -19,6 +19,7 @@ SEARCH_TYPES = {
     "period": "date",
     "identifier": "token",
     "relatesto": "reference",
+    "author": "reference",
     "author.given": "string",
     "author.family": "string",
     "isArchived": "token",

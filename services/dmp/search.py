@@ -23,7 +23,7 @@ TOKEN_COLUMNS = {
     "facility": "facility_code",
     "setting": "setting_code",
 }
-FRAMED_COLUMNS = {"security-label": "security", "event": "event_codes"}
+FRAMED_COLUMNS = {"security-label": "security", "event": "event_codes", "author.identifier": "authors"}
 DATE_COLUMNS = {
     "date": "date",
     "creation": "creation",
@@ -40,6 +40,7 @@ SUPPORTED = (
     "period",
     "identifier",
     "relatesto",
+    "author",
     "author.given",
     "author.family",
     "isArchived",
@@ -127,6 +128,8 @@ def parse_query(params: dict[str, list[str]]) -> DocumentQuery:
         query.ids.extend(value.split(","))
     for value in params.get("relatesto", []):
         query.relates_to.extend(part.rsplit("/", 1)[-1] for part in value.split(","))
+    for value in params.get("author", []):
+        query.framed.setdefault("authors", []).extend(part.rsplit("/", 1)[-1] for part in value.split(","))
     for name in ("author.given", "author.family"):
         query.author_names.extend(value.upper() for value in params.get(name, []))
     if "isArchived" in params:

@@ -123,3 +123,12 @@ def test_access_history_records_accesses_refusals_and_first_access(dmp: TestClie
     assert who.count(("first-access-notification", THIRD_IDNAT, "0")) == 1
     assert ("ITI-67", OTHER_IDNAT, "4") in who
     assert history["total"] == len(events)
+
+
+def test_sim_reset_clears_documents_and_restores_the_fixed_state(dmp: TestClient) -> None:
+    dmp.post("/fhir", json=bundle(), headers=as_pro(MT_IDNAT))
+    operation(dmp, REFERENCE_INS, "opposition", opposition=True)
+    assert dmp.post("/_sim/reset", json={"services": ["dmp"]}).status_code == 200
+    response = dmp.get("/fhir/DocumentReference", params=patient_query(), headers=as_pro(MT_IDNAT))
+    assert response.status_code == 200
+    assert response.json()["total"] == 0

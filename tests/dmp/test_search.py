@@ -51,6 +51,8 @@ def found(dmp: TestClient, **params: str) -> list[str]:
         ({"setting": "AMBULATOIRE", "facility": "SA07"}, ["consultation", "hospital", "prescription"]),
         ({"format": "urn:ihe:iti:xds-sd:pdf:2008"}, ["consultation", "hospital", "prescription"]),
         ({"author.family": "martin"}, ["consultation", "hospital", "prescription"]),
+        ({"author.identifier": f"urn:oid:1.2.250.1.71.4.2.1|{OTHER_IDNAT}"}, ["prescription"]),
+        ({"author": f"Practitioner/{MT_IDNAT}"}, ["consultation", "hospital"]),
         ({"isArchived": "false"}, ["consultation", "hospital", "prescription"]),
         ({"unknown-parameter": "x"}, ["consultation", "hospital", "prescription"]),
     ],
@@ -144,4 +146,5 @@ def test_capability_statement_lists_every_search_parameter(dmp: TestClient) -> N
         "author.family",
         "isArchived",
     } <= names
+    assert "author.identifier" in names
     assert {"read", "search-type", "patch", "create"} <= {i["code"] for i in document["interaction"]}
