@@ -1,0 +1,180 @@
+"""Operator rules that depend on settings the shared stack does not use: strict mode, quotas,
+allowed PSC clients, archive bounds. Run against the real delivery and authenticator code with a
+SQLite database of their own; only the peers (directory, PSC) are replaced by fixed answers."""
+
+from __future__ import annotations
+
+import asyncio
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from services.kernel.db import Database
+from services.kernel.errors import Unauthorized
+from services.mssante import mailboxes, store
+from services.mssante.addresses import parse
+from services.mssante.auth import Authenticator, AuthFailed
+from services.mssante.delivery import Delivery, Submission
+from services.mssante.directory import Listing, PatientIdentity
+from services.mssante.findings import Refusal
+from services.mssante.models import Mailbox, Message
+from services.mssante.settings import MssSettings
+from services.mssante.xdm import ZipLimits, check_xdm
+
+from .builders import message, xdm_zip
+
+DOCTOR = "julie.martin-socle@socle.mssante.fr"
+COLLEAGUE = "paul.duroc@socle.mssante.fr"
+REFERENCE = "297022A02077878"
+
+
+class Directory:
+    """The Annuaire and INS answers for the two boxes and the reference patient."""
+
+    async def patient(self, ins: str) -> Any:
+        return PatientIdentity(ins, "QUAL", "ADRTROIS") if ins == REFERENCE else None
+
+    async def mailbox(self, address: str) -> Any:
+        return Listing(address, "PER", "8" + address[:3], address)
+
+
+def _settings(tmp_path: Path, **values: Any) -> MssSettings:
+    return MssSettings(service="mssante", data_dir=tmp_path, **values)
+
+
+def _database(settings: MssSettings) -> Database:
+    database = Database(settings.database_for(), [Mailbox, Message])
+    database.create_tables()
+    mailboxes.seed(
+        database,
+        [mailboxes.BoxSpec(a, "PER", "8" + a[:3], ("8" + a[:3],), a) for a in (DOCTOR, COLLEAGUE)],
+    )
+    return database
+
+
+def _submit(settings: MssSettings, database: Database, raw: bytes) -> Any:
+    delivery = Delivery(settings, database, Directory())  # type: ignore[arg-type]
+    with database.reader() as session:
+        sender, colleague = store.mailbox(session, address=DOCTOR), store.mailbox(session, address=COLLEAGUE)
+    submission = Submission(DOCTOR, [colleague], raw, "tests", "127.0.0.1", DOCTOR, sender)  # type: ignore[list-item]
+    return asyncio.run(delivery.submit(submission))
+
+
+def _document(**options: Any) -> bytes:
+    mail = message(
+        DOCTOR,
+        [COLLEAGUE],
+        "XDM/1.0/DDM+CR",
+        xdm=xdm_zip(REFERENCE, **options),
+        headers={"X-MSS-INS": "O", "X-MSS-CODECDA": "11488-4"},
+    )
+    return mail.as_bytes(policy=policy.SMTP)
+
+
+def test_strict_mode_refuses_what_lenient_mode_delivers_with_findings(tmp_path: Path) -> None:
+    raw = _document(skip=("INDEX.HTM",))
+    lenient = _settings(tmp_path / "lenient")
+    outcome = _submit(lenient, _database(lenient), raw)
+    assert [f.code for f in outcome.findings] == ["xdm.layout.missing"]
+    strict = _settings(tmp_path / "strict", mss_strict=True)
+    database = _database(strict)
+    with pytest.raises(Refusal) as refused:
+        _submit(strict, database, raw)
+    assert refused.value.reply.startswith("554 5.6.0") and "INDEX.HTM" in refused.value.reply
+    with database.reader() as session:
+        assert store.search(session)[0] == 0
+    assert _submit(strict, database, _document()).findings == []
+
+
+def test_a_full_mailbox_is_refused_and_nothing_is_half_stored(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, mss_mailbox_quota_bytes=len(_document()) * 2)
+    database = _database(settings)
+    _submit(settings, database, _document())
+    with pytest.raises(Refusal) as refused:
+        _submit(settings, database, _document())
+    assert refused.value.reply.startswith("552 5.2.2")
+    with database.reader() as session:
+        total, _ = store.search(session, mailbox=COLLEAGUE)
+        box = store.mailbox(session, address=COLLEAGUE)
+    assert total == 1 and box is not None and box.used_bytes > 0
+    with database.transaction() as session:
+        store.purge(session, mailbox=COLLEAGUE)
+    with database.reader() as session:
+        assert store.mailbox(session, address=COLLEAGUE).used_bytes == 0  # type: ignore[union-attr]
+
+
+class Verifier:
+    def __init__(self, client_id: str) -> None:
+        self.client_id = client_id
+
+    async def caller(self, token: str) -> Any:
+        if token != "good":
+            raise Unauthorized("invalid access token: expired")
+        return type("Caller", (), {"idnat": "8jul", "client_id": self.client_id})()
+
+
+def _authenticator(tmp_path: Path, client_id: str, **values: Any) -> Authenticator:
+    settings = _settings(tmp_path, **values)
+    resolver = mailboxes.Resolver(settings, _database(settings), peers=None)
+    resolver.directory = Directory()  # type: ignore[assignment]
+    authenticator = Authenticator.__new__(Authenticator)
+    authenticator.settings, authenticator.resolver = settings, resolver
+    authenticator.verifier = Verifier(client_id)  # type: ignore[assignment]
+    return authenticator
+
+
+def test_tokens_of_clients_outside_the_allowed_list_are_refused(tmp_path: Path) -> None:
+    allowed = _authenticator(tmp_path / "a", "lps-vendor", mss_psc_clients=["lps-vendor"])
+    assert asyncio.run(allowed.xoauth2(DOCTOR, "good")).idnat == "8jul"
+    other = _authenticator(tmp_path / "b", "another-client", mss_psc_clients=["lps-vendor"])
+    with pytest.raises(AuthFailed, match="another-client"):
+        asyncio.run(other.xoauth2(DOCTOR, "good"))
+    with pytest.raises(AuthFailed, match="expired"):
+        asyncio.run(allowed.xoauth2(DOCTOR, "stale"))
+
+
+def test_password_login_can_be_switched_off(tmp_path: Path) -> None:
+    closed = _authenticator(tmp_path, "x", mss_test_accounts=False)
+    with pytest.raises(AuthFailed, match="disabled"):
+        asyncio.run(closed.password(DOCTOR, "socle-test"))
+
+
+@pytest.mark.parametrize(
+    ("limits", "reason"),
+    [
+        (ZipLimits(max_total=10_000, max_ratio=1000, max_entries=100), "zip bomb"),
+        (ZipLimits(max_total=10**8, max_ratio=1000, max_entries=3), "entries"),
+    ],
+)
+def test_archive_bounds_are_configurable(limits: ZipLimits, reason: str) -> None:
+    archive = xdm_zip(REFERENCE, extra={"IHE_XDM/SUBSET01/BIG.BIN": b"a" * 20_000})
+    with pytest.raises(Refusal, match=reason):
+        check_xdm(archive, limits)
+
+
+def test_a_patient_address_keeps_the_corsican_ins_in_upper_case() -> None:
+    assert parse(f"<{REFERENCE.lower()}@Patient.MSSante.fr>", "patient.mssante.fr").address == (
+        f"{REFERENCE}@patient.mssante.fr"
+    )
+    assert parse("<Julie.Martin-Socle@SOCLE.mssante.fr>", "patient.mssante.fr").address == DOCTOR
+
+
+def test_reports_keep_the_original_bytes() -> None:
+    from services.mssante import receipts
+
+    original = "From: a@socle.mssante.fr\r\nSubject: é\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nEnvoyé\r\n".encode()
+    report = receipts.mdn(
+        domain="socle.mssante.fr",
+        reporter=COLLEAGUE,
+        to=DOCTOR,
+        subject="é",
+        message_id="<m@t>",
+        original_raw=original,
+        disposition="displayed",
+        automatic=False,
+    )
+    parsed = message_from_bytes(report, policy=policy.default)
+    assert parsed.get_content_type() == "multipart/report"
+    assert "\r\n\r\nEnvoyé\r\n".encode() in report, "the enclosed original is byte-for-byte, 8-bit kept"
