@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import sqlalchemy
 from fastapi.testclient import TestClient
+from joserfc import jwt
+from joserfc.jwk import RSAKey
 
 from .helpers import (
     ISSUER,
@@ -274,3 +278,27 @@ def test_registration_rejects_bad_metadata(psc: TestClient) -> None:
         assert response.status_code == 400, body
         assert response.json()["error"] == "invalid_client_metadata", body
     assert psc.post(url, content=b"not json", headers={"content-type": "application/json"}).status_code == 400
+
+
+def test_introspection_of_expired_and_foreign_tokens_is_inactive(psc: TestClient) -> None:
+    client = register(psc)
+    tokens = login(psc, client)
+    engine = psc.app.state.database.engine  # type: ignore[attr-defined]
+    with engine.begin() as connection:
+        connection.execute(sqlalchemy.text("UPDATE psc_token SET refresh_expires_at = 0"))
+    assert introspect(psc, client, tokens["refresh_token"]) == {"active": False}
+    refreshed = psc.post(
+        OIDC + "/token",
+        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        auth=(client["client_id"], client["client_secret"]),
+    )
+    assert refreshed.json()["error"] == "invalid_grant"
+    stranger = RSAKey.generate_key(2048, auto_kid=True)
+    now = int(time.time())
+    foreign = jwt.encode(
+        {"alg": "RS256", "kid": stranger.kid},
+        {"iss": ISSUER, "typ": "Bearer", "sub": "x", "jti": "x", "iat": now, "exp": now + 60},
+        stranger,
+    )
+    assert introspect(psc, client, foreign) == {"active": False}
+    assert psc.get(OIDC + "/userinfo", headers=bearer(foreign)).status_code == 401
