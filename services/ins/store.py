@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import bindparam, delete, func, insert, or_, select
 from sqlmodel import Session, col
 
 from services.kernel.fixtures import Patient
@@ -145,17 +145,29 @@ _COLUMNS = (
 )
 
 
-def _people(session: Session, *conditions: Any) -> list[Person]:
-    """The identities meeting ``conditions`` with their INS history, in one query (Core rows, no ORM
+def _joined(*conditions: Any) -> Any:
+    """Identities meeting ``conditions`` with their INS history, one row per past INS (Core rows, no ORM
     objects: this is the hot path of every INSi search)."""
-    query = (
+    return (
         select(*_COLUMNS)
         .select_from(IDENTITY.outerjoin(HISTORY, HISTORY.c.identity_id == IDENTITY.c.id))
         .where(*conditions)
         .order_by(IDENTITY.c.id, HISTORY.c.position)
     )
+
+
+_BY_TRAITS = _joined(
+    IDENTITY.c.birth_name == bindparam("birth_name"),
+    IDENTITY.c.birth_date == bindparam("birth_date"),
+    IDENTITY.c.sex == bindparam("sex"),
+)
+_BY_INS = _joined(IDENTITY.c.ins == bindparam("ins"))
+"""Built once: per query only the parameters change, so SQLAlchemy reuses the compiled statement."""
+
+
+def _people(rows: Iterable[Any]) -> list[Person]:
     people: dict[int, tuple[Any, list[InsNumber]]] = {}
-    for row in session.execute(query):
+    for row in rows:
         _, history = people.setdefault(row.id, (row, []))
         if row.h_nir is not None:
             history.append(InsNumber(row.h_nir, row.h_key, row.h_oid, row.h_start, row.h_end))
@@ -177,21 +189,18 @@ def _people(session: Session, *conditions: Any) -> list[Person]:
 def by_traits(session: Session, *, birth_name: str, birth_date: str, sex: str) -> list[Person]:
     """The identities sharing birth name, birth date and sex (index ``ix_ins_identity_traits``)."""
     return _people(
-        session,
-        IDENTITY.c.birth_name == birth_name,
-        IDENTITY.c.birth_date == birth_date,
-        IDENTITY.c.sex == sex,
+        session.execute(_BY_TRAITS, {"birth_name": birth_name, "birth_date": birth_date, "sex": sex})
     )
 
 
 def by_matricules(session: Session, *, nirs: Sequence[str]) -> list[Person]:
     """The identities whose active or past matricule is one of ``nirs``."""
     past = select(HISTORY.c.identity_id).where(HISTORY.c.nir.in_(nirs))
-    return _people(session, or_(IDENTITY.c.nir.in_(nirs), IDENTITY.c.id.in_(past)))
+    return _people(session.execute(_joined(or_(IDENTITY.c.nir.in_(nirs), IDENTITY.c.id.in_(past)))))
 
 
 def get(session: Session, *, ins: str) -> Person | None:
-    found = _people(session, IDENTITY.c.ins == ins)
+    found = _people(session.execute(_BY_INS, {"ins": ins}))
     return found[0] if found else None
 
 
@@ -230,4 +239,4 @@ def search(session: Session, *, criteria: Criteria, offset: int, limit: int) -> 
             select(Identity.id).where(*conditions).order_by(Identity.id).offset(offset).limit(limit)
         ).scalars()
     )
-    return _people(session, IDENTITY.c.id.in_(page)), total
+    return _people(session.execute(_joined(IDENTITY.c.id.in_(page)))), total
