@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from rich.console import Console
 from rich.table import Table
 
@@ -68,22 +68,38 @@ def write_junit(report: RunReport, path: Path) -> None:
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
 
 
+HTML_BODY_LIMIT = 8000
+"""Characters of a body shown in the HTML page; the JSON report keeps the whole recorded body."""
+
+
 def _pretty(body: str | None) -> str:
     if not body:
         return ""
     try:
-        return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+        text = json.dumps(json.loads(body), indent=2, ensure_ascii=False)
     except ValueError:
-        return body
+        text = body
+    if len(text) <= HTML_BODY_LIMIT:
+        return text
+    return f"{text[:HTML_BODY_LIMIT]}\n… {len(text) - HTML_BODY_LIMIT} more characters in the JSON report"
 
 
 def write_html(report: RunReport, path: Path) -> None:
     environment = Environment(
-        loader=PackageLoader("conformance", "templates"), autoescape=select_autoescape(["html", "j2"])
+        loader=PackageLoader("conformance", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
     )
     environment.filters["pretty"] = _pretty
     template = environment.get_template("report.html.j2")
-    path.write_text(template.render(report=report, counts=report.counts(), style=STYLE), encoding="utf-8")
+    exchanges = {f"{ex['method']}-{ex['id']}": ex for check in report.checks for ex in check["evidence"]}
+    html = template.render(
+        report=report,
+        counts=report.counts(),
+        style=STYLE,
+        exchanges=sorted(exchanges.values(), key=lambda ex: (ex["method"] == "SMTP", ex["id"])),
+    )
+    path.write_text(html, encoding="utf-8")
 
 
 def print_table(report: RunReport, console: Console) -> None:

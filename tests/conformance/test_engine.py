@@ -244,6 +244,7 @@ def sample_report() -> RunReport:
                 "reported": {},
                 "error": "",
                 "output": "<script>x</script>",
+                "duration_s": 0.5,
             }
         ],
         checks,
