@@ -86,9 +86,9 @@ def fake_caller(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 @contextmanager
-def dmp_client(data_dir: Path) -> Iterator[TestClient]:
+def dmp_client(data_dir: Path, database_url: str | None = None) -> Iterator[TestClient]:
     """The DMP app alone, its INS peer stubbed from the fixtures, callers chosen per request."""
-    settings = Settings(service="dmp", data_dir=data_dir)
+    settings = Settings(service="dmp", data_dir=data_dir, database_url=database_url)
     app = create_app(settings)
     app.state.peers.attach(
         httpx.MockTransport(
