@@ -22,6 +22,7 @@ from services.kernel.settings import Settings
 from . import mailboxes
 from .auth import Authenticator
 from .delivery import Delivery
+from .evidence import Evidence
 from .imap import ImapContext, start_imap
 from .models import Mailbox, Message
 from .routes import router
@@ -65,11 +66,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         mailboxes.seed(database, boxes)
 
     app.state.reset = reset
+    evidence = Evidence(app.state.runtime.recorder)
     context = server_context(tls)
-    smtp = await start_smtp(settings, SubmissionHandler(settings, authenticator, resolver, delivery), context)
+    smtp = await start_smtp(
+        settings, SubmissionHandler(settings, authenticator, resolver, delivery, evidence), context
+    )
     app.state.readiness.set("smtp", "ready", url=f"smtp://{settings.host}:{settings.smtp_port}")
     try:
-        imap = await start_imap(ImapContext(settings, database, authenticator, context))
+        imap = await start_imap(ImapContext(settings, database, authenticator, context, evidence))
     except BaseException:
         await _close(smtp)
         raise

@@ -52,6 +52,7 @@ class Outcome:
     ids: list[int]
     failed: list[receipts.Failure]
     findings: list[Finding]
+    patient_ins: str | None = None
 
 
 def _trace(submission: Submission, found: Inspection, domain: str, now: datetime) -> bytes:
@@ -169,7 +170,7 @@ class Delivery:
             if not ids:
                 raise Refusal(failed[0].diagnostic)
             self._reports(session, submission, found, raw, failed, now)
-            return Outcome([i for i in ids if i is not None], failed, found.findings)
+            return Outcome([i for i in ids if i is not None], failed, found.findings, found.patient_ins)
 
         async with self._writing:
             return await self.database.write(work)

@@ -12,12 +12,14 @@ import asyncio
 import logging
 import re
 import ssl
+import time
 from dataclasses import dataclass
 
 from services.kernel.db import Database
 
 from . import store
 from .auth import Authenticator, AuthFailed, Identity, decode_b64, parse_xoauth2, xoauth2_error_challenge
+from .evidence import Evidence
 from .imapcommands import SelectedCommands
 from .imapdata import FLAGS, ImapError, Token, text, tokens
 from .models import Message
@@ -35,6 +37,7 @@ class ImapContext:
     database: Database
     authenticator: Authenticator
     tls: ssl.SSLContext
+    evidence: Evidence
 
 
 class Session(SelectedCommands):
@@ -48,6 +51,7 @@ class Session(SelectedCommands):
         self.identity: Identity | None = None
         self.selected: list[Message] | None = None
         self.readonly = False
+        self.started = time.perf_counter()
 
     # -- wire -------------------------------------------------------------------------------------
 
@@ -157,10 +161,21 @@ class Session(SelectedCommands):
 
     async def _authenticated(self, tag: str, identity: Identity, method: str) -> None:
         self.identity = identity
+        self.context.evidence.record(
+            "IMAP",
+            method,
+            "OK",
+            started=self.started,
+            client_id=identity.client_id,
+            idnat=identity.idnat,
+            mailbox=identity.address,
+            auth=identity.method,
+        )
         await self.send(f"{tag} OK [CAPABILITY {self.capabilities()}] {method} authentication successful")
 
-    async def _refused(self, tag: str, exc: AuthFailed) -> None:
+    async def _refused(self, tag: str, exc: AuthFailed, method: str) -> None:
         code = "UNAVAILABLE" if exc.temporary else "AUTHENTICATIONFAILED"
+        self.context.evidence.record("IMAP", method, f"NO [{code}] {exc.reason}", started=self.started)
         await self.send(f"{tag} NO [{code}] {exc.reason}")
 
     async def cmd_LOGIN(self, tag: str, args: list[Token]) -> None:
@@ -175,7 +190,7 @@ class Session(SelectedCommands):
         try:
             identity = await self.context.authenticator.password(text(args[0]), text(args[1]))
         except AuthFailed as exc:
-            await self._refused(tag, exc)
+            await self._refused(tag, exc, "LOGIN")
             return
         await self._authenticated(tag, identity, "LOGIN")
 
@@ -202,9 +217,9 @@ class Session(SelectedCommands):
             if not exc.temporary:
                 await self.send(b"+ " + xoauth2_error_challenge())
                 await self.reader.readline()
-            await self._refused(tag, exc)
+            await self._refused(tag, exc, "AUTHENTICATE XOAUTH2")
             return
-        await self._authenticated(tag, identity, "XOAUTH2")
+        await self._authenticated(tag, identity, "AUTHENTICATE XOAUTH2")
 
     # -- authenticated ----------------------------------------------------------------------------
 

@@ -12,13 +12,15 @@ import asyncio
 import collections
 import logging
 import ssl
+import time
 from typing import Any
 
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, Session, syntax
 
 from .addresses import BadAddress, in_trust_space, parse
 from .auth import Authenticator, AuthFailed, Identity, decode_b64, parse_xoauth2, xoauth2_error_challenge
-from .delivery import Delivery, Submission
+from .delivery import Delivery, Outcome, Submission
+from .evidence import Evidence
 from .findings import Refusal
 from .mailboxes import Rejected, Resolver
 from .settings import MssSettings
@@ -69,12 +71,47 @@ class SubmissionHandler:
     """aiosmtpd hooks; ``auth_*`` methods replace aiosmtpd's built-in PLAIN/LOGIN (ours are async)."""
 
     def __init__(
-        self, settings: MssSettings, authenticator: Authenticator, resolver: Resolver, delivery: Delivery
+        self,
+        settings: MssSettings,
+        authenticator: Authenticator,
+        resolver: Resolver,
+        delivery: Delivery,
+        evidence: Evidence,
     ) -> None:
         self.settings = settings
         self.authenticator = authenticator
         self.resolver = resolver
         self.delivery = delivery
+        self.evidence = evidence
+
+    def _note(
+        self,
+        server: SMTP,
+        command: str,
+        reply: str,
+        started: float,
+        identity: Identity | None = None,
+        **notes: Any,
+    ) -> None:
+        tls = server.transport.get_extra_info("ssl_object") if server.transport else None
+        self.evidence.record(
+            "SMTP",
+            command,
+            reply,
+            started=started,
+            client_id=identity.client_id if identity else None,
+            idnat=identity.idnat if identity else None,
+            tls=tls.version() if tls else None,
+            mailbox=identity.address if identity else None,
+            auth=identity.method if identity else None,
+            **notes,
+        )
+
+    def _auth_done(self, server: SMTP, mechanism: str, started: float, result: AuthResult) -> AuthResult:
+        identity = result.auth_data if result.success else None
+        reply = "235 2.7.0 Authentication successful" if result.success else (result.message or INVALID)
+        self._note(server, f"AUTH {mechanism}", reply, started, identity)
+        return result
 
     async def _respond(self, server: SMTP, args: list[str], prompt: str = "") -> bytes | None:
         """The SASL initial response (``=`` is the empty one) or the answer to a 334 challenge."""
@@ -94,6 +131,10 @@ class SubmissionHandler:
         return AuthResult(success=False, handled=False, message=f"{INVALID}: {exc.reason}")
 
     async def auth_XOAUTH2(self, server: SMTP, args: list[str]) -> AuthResult:
+        started = time.perf_counter()
+        return self._auth_done(server, "XOAUTH2", started, await self._auth_xoauth2(server, args))
+
+    async def _auth_xoauth2(self, server: SMTP, args: list[str]) -> AuthResult:
         try:
             blob = await self._respond(server, args)
             if blob is None:
@@ -107,6 +148,10 @@ class SubmissionHandler:
         return AuthResult(success=True, auth_data=identity)
 
     async def auth_PLAIN(self, server: SMTP, args: list[str]) -> AuthResult:
+        started = time.perf_counter()
+        return self._auth_done(server, "PLAIN", started, await self._auth_plain(server, args))
+
+    async def _auth_plain(self, server: SMTP, args: list[str]) -> AuthResult:
         try:
             blob = await self._respond(server, args)
             if blob is None:
@@ -122,6 +167,10 @@ class SubmissionHandler:
         return AuthResult(success=True, auth_data=identity)
 
     async def auth_LOGIN(self, server: SMTP, args: list[str]) -> AuthResult:
+        started = time.perf_counter()
+        return self._auth_done(server, "LOGIN", started, await self._auth_login(server, args))
+
+    async def _auth_login(self, server: SMTP, args: list[str]) -> AuthResult:
         try:
             user = await self._respond(server, args, "Username:")
             if user is None:
@@ -141,6 +190,13 @@ class SubmissionHandler:
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
+        started = time.perf_counter()
+        reply = await self._mail(session, envelope, address, options)
+        if not reply.startswith("2"):
+            self._note(server, "MAIL FROM", reply, started, session.auth_data, address=address)
+        return reply
+
+    async def _mail(self, session: Session, envelope: Envelope, address: str, options: list[str]) -> str:
         identity: Identity = session.auth_data
         try:
             sender = parse(address, self.settings.mss_patient_domain)
@@ -158,6 +214,13 @@ class SubmissionHandler:
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
+        started = time.perf_counter()
+        reply = await self._rcpt(session, envelope, address, options)
+        if not reply.startswith("2"):
+            self._note(server, "RCPT TO", reply, started, session.auth_data, address=address)
+        return reply
+
+    async def _rcpt(self, session: Session, envelope: Envelope, address: str, options: list[str]) -> str:
         boxes: list[Any] = envelope.__dict__.setdefault("boxes", [])
         if len(boxes) >= MAX_RECIPIENTS:
             return "452 4.5.3 Too many recipients"
@@ -174,6 +237,24 @@ class SubmissionHandler:
         return "250 2.1.5 Recipient OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        started = time.perf_counter()
+        reply, outcome = await self._deliver(session, envelope)
+        self._note(
+            server,
+            "DATA",
+            reply,
+            started,
+            session.auth_data,
+            envelope_from=envelope.mail_from,
+            recipients=list(envelope.rcpt_tos),
+            size=len(envelope.original_content or b""),
+            patient=outcome.patient_ins if outcome else None,
+            delivered=len(outcome.ids) if outcome else 0,
+            findings=[f.as_json() for f in outcome.findings] if outcome else None,
+        )
+        return reply
+
+    async def _deliver(self, session: Session, envelope: Envelope) -> tuple[str, Outcome | None]:
         identity: Identity = session.auth_data
         sender_box = None
         if envelope.mail_from != "<>":
@@ -182,7 +263,7 @@ class SubmissionHandler:
                     parse(envelope.mail_from or "", self.settings.mss_patient_domain)
                 )
             except Rejected as exc:
-                return exc.reply
+                return exc.reply, None
         submission = Submission(
             envelope_from="" if envelope.mail_from == "<>" else str(envelope.mail_from),
             recipients=list(envelope.__dict__.get("boxes", [])),
@@ -195,12 +276,12 @@ class SubmissionHandler:
         try:
             outcome = await self.delivery.submit(submission)
         except Refusal as exc:
-            return exc.reply
+            return exc.reply, None
         except Exception:
             log.exception("delivery failed")
-            return "451 4.3.0 Local error in processing, nothing delivered"
+            return "451 4.3.0 Local error in processing, nothing delivered", None
         note = f", {len(outcome.failed)} returned in a DSN" if outcome.failed else ""
-        return f"250 2.0.0 OK delivered to {len(outcome.ids)} mailbox(es){note}"
+        return f"250 2.0.0 OK delivered to {len(outcome.ids)} mailbox(es){note}", outcome
 
 
 async def start_smtp(

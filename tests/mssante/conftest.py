@@ -94,7 +94,8 @@ def tag() -> str:
 def doctor(mss: Mss) -> dict[str, Any]:
     """The first professional (médecin généraliste), logged in: her box and a PSC token."""
     professional = mss.professional(0)
-    return professional | {"token": mss.token(professional["idnat"])}
+    tokens = login(mss.stack.base_url, idnat=professional["idnat"])
+    return professional | {"token": tokens["access_token"], "client_id": tokens["client_id"]}
 
 
 @pytest.fixture

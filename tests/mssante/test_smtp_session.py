@@ -10,7 +10,7 @@ import pytest
 
 from services.kernel.identifiers import nir_key
 
-from .builders import message
+from .builders import message, xdm_message
 from .conftest import TEST_PASSWORD, Mss, xoauth2
 
 
@@ -154,3 +154,28 @@ def test_a_message_over_the_announced_size_is_refused(
     assert sender.docmd("RCPT", f"TO:<{mss.professional(1)['mailbox']}>")[0] == 250
     assert sender.data(body)[0] == 552
     assert mss.messages(subject=tag) == []
+
+
+def test_smtp_sessions_are_in_the_traffic_record(mss: Mss, doctor: dict[str, Any], tag: str) -> None:
+    """The conformance suite's evidence: AUTH XOAUTH2 over TLS by whom, and each transaction's outcome."""
+    reference = mss.fixtures["anchors"]["reference_patient"]
+    client = mss.smtp()
+    xoauth2(client, doctor["mailbox"], doctor["token"])
+    client.send_message(xdm_message(doctor["mailbox"], [mss.professional(1)["mailbox"]], reference, tag))
+    client.quit()
+    traffic = httpx.get(
+        mss.stack.base_url + "/_sim/traffic",
+        params={
+            "service": "mssante",
+            "method": "SMTP",
+            "idnat": doctor["idnat"],
+            "order": "desc",
+            "limit": 2,
+        },
+        timeout=30,
+    ).json()["exchanges"]
+    data, auth = traffic
+    assert (auth["path"], auth["status"], auth["client_id"]) == ("AUTH XOAUTH2", 235, doctor["client_id"])
+    assert auth["notes"]["tls"] in ("TLSv1.2", "TLSv1.3")
+    assert (data["path"], data["status"], data["patient"]) == ("DATA", 250, reference)
+    assert data["notes"]["delivered"] == 1 and "findings" not in data["notes"]

@@ -1,0 +1,50 @@
+"""SMTP and IMAP sessions in the traffic record, next to the HTTP exchanges the middleware records.
+
+The conformance suite reads ``/_sim/traffic`` as evidence (SC.MSS/CONF.05-07: STARTTLS then XOAUTH2
+with a PSC token; CONF.14-16: the X-MSS-* headers). Each AUTH outcome and each transaction outcome
+becomes one exchange: ``method`` is the protocol, ``path`` the command, ``status`` the reply code.
+Tokens and passwords never reach it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from services.kernel.traffic import Exchange, TrafficRecorder
+
+
+@dataclass(frozen=True)
+class Evidence:
+    recorder: TrafficRecorder
+
+    def record(
+        self,
+        protocol: str,
+        command: str,
+        reply: str,
+        *,
+        started: float,
+        client_id: str | None = None,
+        idnat: str | None = None,
+        patient: str | None = None,
+        **notes: Any,
+    ) -> None:
+        code = reply[:3]
+        self.recorder.add(
+            Exchange(
+                time=datetime.now(UTC),
+                service="mssante",
+                method=protocol,
+                path=command,
+                status=int(code) if code.isdigit() else 0,
+                duration_ms=round((time.perf_counter() - started) * 1000, 3),
+                client_id=client_id or None,
+                idnat=idnat or None,
+                patient=patient,
+                response_body=reply,
+                notes={key: value for key, value in notes.items() if value not in (None, "", [])},
+            )
+        )
