@@ -83,23 +83,19 @@ def login(base_url: str, idnat: str | None = None, client: dict[str, Any] | None
     """The token response (access_token, id_token, refresh_token…) plus ``client_id`` and ``client_secret``."""
     issuer = issuer_of(base_url)
     verifier, challenge = pkce_pair()
-    if client is None:
-        cached = issuer in _registered
-        client = _registered.get(issuer) or _registered.setdefault(issuer, register(base_url))
+    pkce = {"code_challenge": challenge, "code_challenge_method": "S256"}
+    if client is not None:
+        answer = authorize(base_url, client, idnat, **pkce)
+    elif issuer in _registered:
+        client = _registered[issuer]
         try:
-            answer = authorize(
-                base_url, client, idnat, code_challenge=challenge, code_challenge_method="S256"
-            )
-        except AssertionError:
-            if not cached:
-                raise
-            # a /_sim/reset since the registration forgot the client: register again, once
+            answer = authorize(base_url, client, idnat, **pkce)
+        except AssertionError:  # a /_sim/reset forgot the cached client: register again, once
             client = _registered[issuer] = register(base_url)
-            answer = authorize(
-                base_url, client, idnat, code_challenge=challenge, code_challenge_method="S256"
-            )
+            answer = authorize(base_url, client, idnat, **pkce)
     else:
-        answer = authorize(base_url, client, idnat, code_challenge=challenge, code_challenge_method="S256")
+        client = _registered[issuer] = register(base_url)
+        answer = authorize(base_url, client, idnat, **pkce)
     if "code" not in answer:
         raise AssertionError(f"no code in the authorization response: {answer}")
     if answer.get("iss") != issuer:
