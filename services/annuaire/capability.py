@@ -13,7 +13,11 @@ from services.kernel.fhir import capability_statement
 from .codes import AS_IG, PROFILES
 from .parameters import INCLUDES, OF_TYPE, PARAMETERS, RESOURCE_TYPES, REVINCLUDES
 
-STANDARD = {"_id": ("token", "Resource-id"), "_lastUpdated": ("date", "Resource-lastUpdated")}
+STANDARD = {
+    "_id": ("token", "Resource-id"),
+    "_lastUpdated": ("date", "Resource-lastUpdated"),
+    "_profile": ("uri", "Resource-profile"),
+}
 
 
 def _resource(resource_type: str) -> dict[str, Any]:

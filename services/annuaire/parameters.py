@@ -82,10 +82,6 @@ def _registration_authority(r: Resource) -> Iterator[tuple[str, str]]:
         yield from _codings(sub.get("valueCodeableConcept") for sub in _sub(trace, "autorite-enregistrement"))
 
 
-def _profiles(r: Resource) -> Iterator[tuple[str, str]]:
-    return (("", url) for url in r.get("meta", {}).get("profile", ()))
-
-
 def _names(r: Resource, *parts: str) -> Iterator[str]:
     for name in r.get("name", ()):
         for part in parts:
@@ -114,7 +110,6 @@ def _common() -> list[Parameter]:
     return [
         Parameter("data-information-system", "token", _information_system),
         Parameter("data-registration-authority", "token", _registration_authority),
-        Parameter("_profile", "token", _profiles),
     ]
 
 
@@ -213,12 +208,13 @@ RESOURCE_TYPES = tuple(sorted(PARAMETERS))
 
 
 def index_values(resource: Resource) -> Iterator[tuple[str, str, str, str]]:
-    """``(param, system, value, exact)`` rows of a resource: ``value`` normalised for strings."""
+    """``(param, system, value, exact)`` rows of a resource: ``value`` folded for strings, ``exact`` the
+    string as published (only strings have an ``:exact``)."""
     for parameter in PARAMETERS[resource["resourceType"]].values():
         for value in parameter.extract(resource):
             if parameter.kind == "token":
                 system, code = value
-                yield parameter.name, system, code, code
+                yield parameter.name, system, code, ""
             else:
                 text = str(value)
                 normalised = fold(text) if parameter.kind == "string" else text

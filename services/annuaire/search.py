@@ -26,6 +26,8 @@ MAX_CRITERIA = 30
 REFERENCE_TARGETS = {"organization": "Organization", "practitioner": "Practitioner", "partof": "Organization"}
 MODIFIERS = {"string": {"", "exact", "contains", "text"}, "token": {""}, "reference": {""}}
 DATE_PREFIXES = ("eq", "ne", "gt", "ge", "lt", "le")
+STANDARD = ("_id", "_lastUpdated", "_profile")
+"""Parameters of every resource answered from the resource row itself, not the index."""
 IGNORED = {"_format", "_pretty", "_totalMethod"}
 """Accepted without effect: the API answers JSON either way and always counts exactly (fhirpy's
 ``count()`` sends ``_totalMethod``)."""
@@ -49,7 +51,7 @@ class DateRange:
 class Criterion:
     param: str
     kind: str
-    """string, token, reference, id or date."""
+    """string, token, reference, id, date or profile."""
     modifier: str
     values: tuple[str | TokenValue | DateRange, ...]
     """Alternatives (OR)."""
@@ -131,6 +133,8 @@ def _criterion(resource_type: str, key: str, raw: str) -> Criterion:
         raise BadRequest(f"parameter {key!r} has more than {MAX_ALTERNATIVES} values", expression=[key])
     if name == "_id" and not modifier:
         return Criterion(name, "id", "", tuple(alternatives))
+    if name == "_profile" and not modifier:
+        return Criterion(name, "profile", "", tuple(alternatives))
     if name == "_lastUpdated" and not modifier:
         return Criterion(name, "date", "", tuple(_date(value) for value in alternatives))
     if resource_type == "Practitioner" and name == "name" and modifier in ("family", "given"):
@@ -141,7 +145,7 @@ def _criterion(resource_type: str, key: str, raw: str) -> Criterion:
     if parameter is None:
         raise BadRequest(
             f"Unknown search parameter {name!r} for resource type {resource_type!r}. Valid search "
-            f"parameters for this search are: {sorted({*PARAMETERS[resource_type], '_id', '_lastUpdated'} - {OF_TYPE})}",
+            f"parameters for this search are: {sorted({*PARAMETERS[resource_type], *STANDARD} - {OF_TYPE})}",
             expression=[name],
         )
     if modifier not in MODIFIERS[parameter.kind]:

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select
+from sqlalchemy import ColumnElement, and_, delete, false, func, insert, or_, select, true
 from sqlmodel import Session
 
+from .codes import PROFILES
 from .models import DirectoryIndex, DirectoryResource
 from .parameters import index_values
 from .search import Criterion, DateRange, Search, TokenValue
@@ -133,6 +134,10 @@ def _after_prefix(prefix: str) -> str:
 def _condition(resource_type: str, criterion: Criterion) -> ColumnElement[bool]:
     if criterion.kind == "id":
         return R.id.in_(criterion.values)
+    if criterion.kind == "profile":
+        # Every resource of a type is published with the same profiles (codes.PROFILES).
+        wanted = {str(value).split("|", 1)[0] for value in criterion.values}
+        return true() if wanted & set(PROFILES[resource_type]) else false()
     if criterion.kind == "date":
         return or_(*(_date_condition(v) for v in criterion.values))  # type: ignore[arg-type]
     matching = select(I.resource_id).where(

@@ -134,6 +134,8 @@ def test_last_updated_and_profile(fhir: SyncFHIRClient) -> None:
     assert organizations.search(_lastUpdated__lt="2026-01-01T00:00:00Z").fetch_all() == []
     profile = "https://interop.esante.gouv.fr/ig/fhir/annuaire/StructureDefinition/as-dp-organization"
     assert len(organizations.search(_profile=profile).fetch_all()) == 5
+    assert len(organizations.search(_profile=f"{profile}|1.2.0").fetch_all()) == 5
+    assert organizations.search(_profile=profile.replace("organization", "device")).fetch_all() == []
 
 
 def test_identifiers_and_active_of_roles_services_and_devices(
