@@ -131,11 +131,13 @@ def _criterion(resource_type: str, key: str, raw: str) -> Criterion:
         raise BadRequest(f"parameter {key!r} has no value", expression=[key])
     if len(alternatives) > MAX_ALTERNATIVES:
         raise BadRequest(f"parameter {key!r} has more than {MAX_ALTERNATIVES} values", expression=[key])
-    if name == "_id" and not modifier:
+    if name in STANDARD and modifier:
+        raise BadRequest(f"modifier ':{modifier}' is not supported on {name!r}", expression=[key])
+    if name == "_id":
         return Criterion(name, "id", "", tuple(alternatives))
-    if name == "_profile" and not modifier:
+    if name == "_profile":
         return Criterion(name, "profile", "", tuple(alternatives))
-    if name == "_lastUpdated" and not modifier:
+    if name == "_lastUpdated":
         return Criterion(name, "date", "", tuple(_date(value) for value in alternatives))
     if resource_type == "Practitioner" and name == "name" and modifier in ("family", "given"):
         name, modifier = modifier, ""

@@ -69,6 +69,7 @@ def test_result_parameters() -> None:
         [("_total", "maybe")],
         [("identifier", ",".join(str(n) for n in range(101)))],
         [("family", "A")] * 31,
+        [("_id:exact", "x")],
     ],
 )
 def test_malformed_values_are_refused(items: list[tuple[str, str]]) -> None:
