@@ -189,6 +189,16 @@ def userinfo(professional: Professional, fixtures: Fixtures, *, auth_mode: str) 
     }
 
 
+IDENTITY_CLAIMS = ("sub", "SubjectNameID", "preferred_username", "given_name", "family_name")
+
+
+def for_scope(info: dict[str, Any], scope: str) -> dict[str, Any]:
+    """The sectoral claims need ``scope_all`` (psc.md §6.2); without it only the identity is released."""
+    if "scope_all" in scope.split():
+        return info
+    return {name: info[name] for name in IDENTITY_CLAIMS if name in info}
+
+
 def other_ids(idnat: str) -> list[dict[str, Any]]:
     """``otherIds`` as observed: ``qualite`` is the one non-string leaf of real bodies (an integer)."""
     return [{"identifiant": idnat, "origine": "RPPS", "qualite": 1}]

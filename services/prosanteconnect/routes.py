@@ -18,6 +18,7 @@ from .bearer import bearer_of, challenge, live_access_token
 from .ciba import backchannel_request
 from .discovery import OIDC, metadata
 from .grants import subject_of
+from .identity import for_scope
 from .logout import logout, notify
 from .pages import error_page, login_page, message_page, push_page
 from .server import OAuthResult, Provider, PscJsonRequest, PscRequest, db
@@ -130,7 +131,7 @@ async def userinfo(request: Request) -> Response:
         info = provider.profile(subject_of(row))
         if info is None:  # a bulk professional removed since the login
             raise challenge("invalid_token", "the professional of this token is no longer known")
-        return info, get_client(db(), client_id=row.client_id)
+        return for_scope(info, row.scope), get_client(db(), client_id=row.client_id)
 
     info, client = await provider.read(answer)
     annotate(request, client_id=client.client_id if client else "", idnat=info.get("SubjectNameID"))

@@ -193,3 +193,10 @@ def test_refresh_rotates_and_a_replayed_refresh_token_revokes_the_chain(psc: Tes
         auth=auth,
     )
     assert again.json()["error"] == "invalid_grant"
+
+
+def test_without_scope_all_userinfo_releases_the_identity_only(psc: TestClient) -> None:
+    tokens = login(psc, register(psc), scope="openid")
+    info = psc.get(OIDC + "/userinfo", headers=bearer(tokens["access_token"])).json()
+    assert info["SubjectNameID"] == FIRST and info["family_name"] == "MARTIN-SOCLE"
+    assert "SubjectRefPro" not in info and "SubjectRole" not in info
