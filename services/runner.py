@@ -17,7 +17,7 @@ import httpx
 from fastapi import FastAPI
 from starlette.routing import Mount
 
-from services.kernel.errors import install_error_handlers
+from services.kernel.errors import ErrorFormat, FormatChooser, error_format_of, install_error_handlers
 from services.kernel.limits import BodyLimitMiddleware
 from services.kernel.runtime import Runtime
 from services.kernel.settings import SERVICE_PREFIXES, Settings
@@ -81,13 +81,26 @@ def create_stack(settings: Settings, *, on_ready: Callable[[FastAPI], None] | No
     )
     root.state.runtime = runtime
     root.state.settings = settings
-    install_error_handlers(root, "json")
+    install_error_handlers(root, _format_by_mount(apps))
     root.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, owner=root)
     root.include_router(sim_router(runtime))
     for name, app in apps.items():
         root.router.routes.append(Mount(SERVICE_PREFIXES[name], app=app, name=name))
     root.router.routes.append(Mount("", app=console, name=CONSOLE))  # last: never shadows a service
     return root
+
+
+def _format_by_mount(apps: dict[str, FastAPI]) -> FormatChooser:
+    """Errors raised before a request reaches its service (e.g. a body over the limit) speak its format."""
+
+    def choose(path: str) -> ErrorFormat:
+        for name, app in apps.items():
+            prefix = SERVICE_PREFIXES[name]
+            if path == prefix or path.startswith(prefix + "/"):
+                return error_format_of(app, path[len(prefix) :])
+        return "json"
+
+    return choose
 
 
 def create_service(settings: Settings, name: str) -> FastAPI:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Index
+from sqlalchemy import Index, insert
 from sqlmodel import JSON, Column, Field, SQLModel, col, func, select
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -67,18 +67,20 @@ class TrafficRecorder:
         self.database = database
         self.body_limit = body_limit
         self.flush_seconds = flush_seconds
-        self._pending: list[Exchange] = []
+        self._pending: list[dict[str, Any]] = []
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
 
-    def add(self, exchange: Exchange) -> None:
+    def add(self, exchange: dict[str, Any]) -> None:
+        """Queue one exchange (a row of :class:`Exchange`); no ORM object on the request path."""
         self._pending.append(exchange)
 
     async def flush(self) -> None:
         async with self._lock:
             batch, self._pending = self._pending, []
             if batch:
-                await self.database.write(lambda session: session.add_all(batch))
+                table = Exchange.__table__  # type: ignore[attr-defined]
+                await self.database.write(lambda session: session.execute(insert(table), batch))
 
     async def _loop(self) -> None:
         while True:
@@ -183,7 +185,7 @@ class TrafficMiddleware:
         request_headers = mask_headers(scope.get("headers", []))
         response_headers = mask_headers(response["headers"])
         notes = dict(scope.get("state", {}).get(STATE_KEY, {}))
-        exchange = Exchange(
+        exchange = dict(
             time=datetime.now(UTC),
             service=self.service,
             method=scope["method"],
