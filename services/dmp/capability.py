@@ -81,6 +81,8 @@ def capability(base_url: str) -> dict[str, Any]:
             "https://profiles.ihe.net/ITI/MHD/CapabilityStatement/IHE.MHD.DocumentResponder",
         ],
     )
+    statement["format"] = ["application/fhir+json", "application/fhir+xml", "json", "xml"]
+    statement["patchFormat"] = ["application/json-patch+json", "application/fhir+json", "application/fhir+xml"]
     statement["rest"][0]["interaction"] = [
         {"code": "transaction", "documentation": "ITI-65 Provide Document Bundle"}
     ]

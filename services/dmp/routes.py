@@ -10,11 +10,12 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from services.kernel.errors import BadRequest, MethodNotAllowed, NotFound, SocleError
-from services.kernel.fhir import FhirResponse, loads_json, read_json
+from services.kernel.fhir import loads_json
 from services.kernel.tokens import CurrentCaller, CurrentProfessional
 
 from . import admin, operations
 from .capability import capability
+from .formats import FHIR_XML, XML_TYPES, json_from_xml, read_resource, respond
 
 router = APIRouter(prefix="/fhir")
 ADMIN_OPERATIONS = {
@@ -37,33 +38,33 @@ def query(request: Request, extra: list[tuple[str, str]] | None = None) -> dict[
 
 
 @router.get("/metadata")
-async def metadata(request: Request) -> FhirResponse:
-    return FhirResponse(capability(str(request.app.state.settings.base_url)))
+async def metadata(request: Request) -> Response:
+    return respond(request, capability(str(request.app.state.settings.base_url)))
 
 
 @router.post("")
-async def provide_document_bundle(request: Request, caller: CurrentProfessional) -> FhirResponse:
+async def provide_document_bundle(request: Request, caller: CurrentProfessional) -> Response:
     """ITI-65 Provide Document Bundle."""
-    return FhirResponse(await operations.provide_bundle(request, caller, await read_json(request)))
+    return respond(request, await operations.provide_bundle(request, caller, await read_resource(request)))
 
 
 @router.post("/DocumentReference")
-async def simplified_publish(request: Request, caller: CurrentProfessional) -> FhirResponse:
+async def simplified_publish(request: Request, caller: CurrentProfessional) -> Response:
     """ITI-105 Simplified Publish."""
-    created = await operations.simplified_publish(request, caller, await read_json(request))
+    created = await operations.simplified_publish(request, caller, await read_resource(request))
     version = created["meta"]["versionId"]
     headers = {"Location": f"DocumentReference/{created['id']}/_history/{version}", "ETag": f'W/"{version}"'}
-    return FhirResponse(created, status_code=201, headers=headers)
+    return respond(request, created, status_code=201, headers=headers)
 
 
 @router.get("/DocumentReference")
-async def find_documents(request: Request, caller: CurrentCaller) -> FhirResponse:
+async def find_documents(request: Request, caller: CurrentCaller) -> Response:
     """ITI-67 Find Document References (GET)."""
-    return FhirResponse(await operations.find_documents(request, caller, query(request)))
+    return respond(request, await operations.find_documents(request, caller, query(request)))
 
 
 @router.post("/DocumentReference/_search")
-async def find_documents_post(request: Request, caller: CurrentCaller) -> FhirResponse:
+async def find_documents_post(request: Request, caller: CurrentCaller) -> Response:
     """ITI-67 Find Document References (POST, form-encoded)."""
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip()
     if content_type != "application/x-www-form-urlencoded":
@@ -71,20 +72,22 @@ async def find_documents_post(request: Request, caller: CurrentCaller) -> FhirRe
             "_search takes application/x-www-form-urlencoded", status=415, fhir_code="not-supported"
         )
     form = parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=False)
-    return FhirResponse(await operations.find_documents(request, caller, query(request, form)))
+    return respond(request, await operations.find_documents(request, caller, query(request, form)))
 
 
 @router.get("/DocumentReference/{id}")
-async def read_document(request: Request, caller: CurrentCaller, id: str) -> FhirResponse:
+async def read_document(request: Request, caller: CurrentCaller, id: str) -> Response:
     found = await operations.read_document(request, caller, id)
-    return FhirResponse(found, headers={"ETag": f'W/"{found["meta"]["versionId"]}"'})
+    return respond(request, found, headers={"ETag": f'W/"{found["meta"]["versionId"]}"'})
 
 
 async def _patch_body(request: Request) -> tuple[Any, str]:
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if content_type in XML_TYPES:
+        return json_from_xml(await request.body()), content_type
     if content_type not in ("application/json-patch+json", *FHIR_TYPES):
         raise SocleError(
-            f"unsupported patch format {content_type!r}: JSON Patch or FHIRPath Patch",
+            f"unsupported patch format {content_type!r}: JSON Patch or FHIRPath Patch (JSON or XML)",
             status=415,
             fhir_code="not-supported",
         )
@@ -92,17 +95,17 @@ async def _patch_body(request: Request) -> tuple[Any, str]:
 
 
 @router.patch("/DocumentReference/{id}")
-async def patch_document(request: Request, caller: CurrentCaller, id: str) -> FhirResponse:
+async def patch_document(request: Request, caller: CurrentCaller, id: str) -> Response:
     """Metadata update (PDSm Flux 03): status, security labels, isArchived."""
     body, content_type = await _patch_body(request)
     updated = await operations.update_metadata(
         request, caller, id=id, identifier=None, patch=body, content_type=content_type
     )
-    return FhirResponse(updated, headers={"ETag": f'W/"{updated["meta"]["versionId"]}"'})
+    return respond(request, updated, headers={"ETag": f'W/"{updated["meta"]["versionId"]}"'})
 
 
 @router.patch("/DocumentReference")
-async def conditional_patch(request: Request, caller: CurrentCaller) -> FhirResponse:
+async def conditional_patch(request: Request, caller: CurrentCaller) -> Response:
     """Conditional metadata update by business identifier (``?identifier=urn:ietf:rfc:3986|<uniqueId>``)."""
     identifier = request.query_params.get("identifier")
     if not identifier:
@@ -114,7 +117,7 @@ async def conditional_patch(request: Request, caller: CurrentCaller) -> FhirResp
     updated = await operations.update_metadata(
         request, caller, id=None, identifier=value, patch=body, content_type=content_type
     )
-    return FhirResponse(updated, headers={"ETag": f'W/"{updated["meta"]["versionId"]}"'})
+    return respond(request, updated, headers={"ETag": f'W/"{updated["meta"]["versionId"]}"'})
 
 
 @router.api_route("/DocumentReference/{id}", methods=["PUT", "DELETE"])
@@ -129,14 +132,14 @@ async def retrieve_document(request: Request, caller: CurrentCaller, id: str) ->
     """ITI-68 Retrieve Document: the native bytes, or a Binary resource when FHIR JSON is asked for."""
     data, content_type, _ = await operations.retrieve(request, caller, id)
     accept = request.headers.get("accept", "*/*")
-    if any(t in accept for t in FHIR_TYPES):
+    if any(t in accept for t in (*FHIR_TYPES, FHIR_XML)):
         binary = {
             "resourceType": "Binary",
             "id": id,
             "contentType": content_type,
             "data": base64.b64encode(data).decode(),
         }
-        return FhirResponse(binary)
+        return respond(request, binary)
     wanted = [part.split(";", 1)[0].strip() for part in accept.split(",")]
     if not any(w in ("*/*", content_type, content_type.split("/", 1)[0] + "/*") for w in wanted):
         raise SocleError(
@@ -148,35 +151,36 @@ async def retrieve_document(request: Request, caller: CurrentCaller, id: str) ->
 
 
 @router.get("/Patient")
-async def dmp_status(request: Request, caller: CurrentCaller) -> FhirResponse:
+async def dmp_status(request: Request, caller: CurrentCaller) -> Response:
     """TD02: does this patient have a DMP, and is it open?"""
     identifier = request.query_params.get("identifier")
     if not identifier:
         raise BadRequest(
             "identifier=<INS system>|<INS> is required", expression=["identifier"], fhir_code="required"
         )
-    return FhirResponse(await admin.dmp_status(request, caller, identifier))
+    return respond(request, await admin.dmp_status(request, caller, identifier))
 
 
 @router.get("/Patient/{ins}/$dmp-status")
-async def dmp_administration(request: Request, caller: CurrentCaller, ins: str) -> FhirResponse:
-    return FhirResponse(await admin.read_status(request, caller, ins))
+async def dmp_administration(request: Request, caller: CurrentCaller, ins: str) -> Response:
+    return respond(request, await admin.read_status(request, caller, ins))
 
 
 @router.post("/Patient/{ins}/{operation}")
-async def administer(request: Request, caller: CurrentCaller, ins: str, operation: str) -> FhirResponse:
+async def administer(request: Request, caller: CurrentCaller, ins: str, operation: str) -> Response:
     """DMP administration operations (see ``ADMIN_OPERATIONS``), with a Parameters body."""
     if operation not in ADMIN_OPERATIONS:
         raise NotFound(f"no operation {operation} on Patient (known: {', '.join(ADMIN_OPERATIONS)})")
     body = await request.body()
-    return FhirResponse(
+    return respond(
+        request,
         await admin.administer(
             request, caller, ins, ADMIN_OPERATIONS[operation], loads_json(body) if body else None
-        )
+        ),
     )
 
 
 @router.get("/AuditEvent")
-async def audit_events(request: Request, caller: CurrentCaller) -> FhirResponse:
+async def audit_events(request: Request, caller: CurrentCaller) -> Response:
     """The access history of a patient's DMP (``patient.identifier`` or ``patient``)."""
-    return FhirResponse(await admin.find_audit_events(request, caller, query(request)))
+    return respond(request, await admin.find_audit_events(request, caller, query(request)))
