@@ -1,7 +1,8 @@
 """Deliberately wrong ID tokens, for testing relying parties the way OpenID RP certification does.
 
 Each mode breaks exactly one rule a relying party must check (OIDC Core §3.1.3.7): nonce, issuer,
-audience, expiry, a ``kid`` absent from the JWKS, a signature that does not verify, ``alg: none``.
+audience, expiry, a ``kid`` absent from the JWKS, a signature that does not verify, ``alg: none`` —
+and PSC's own: an ``acr`` other than ``eidas1``.
 The unsigned and corrupted forms are assembled by hand on purpose: no library will produce them.
 """
 
@@ -30,6 +31,8 @@ def tamper(mode: str, claims: dict[str, Any], keys: KeyRing) -> str:
     elif mode == "wrong_audience":
         claims["aud"] = "another-client"
         claims["azp"] = "another-client"
+    elif mode == "wrong_acr":  # PSC clients must insist on eidas1 (the ANS broker does, psc.md §2.1)
+        claims["acr"] = "eidas0"
     elif mode == "expired":
         claims["iat"] = claims["iat"] - 7200
         claims["exp"] = claims["iat"] + 120

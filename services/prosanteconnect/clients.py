@@ -50,6 +50,7 @@ ADVERSARIAL = (
     "unknown_kid",
     "bad_signature",
     "alg_none",
+    "wrong_acr",
     "userinfo_sub_mismatch",
 )
 """What a client can ask the next ID token (or userinfo) to get wrong, as the OpenID RP certification tests do."""

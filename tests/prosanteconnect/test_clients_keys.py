@@ -47,6 +47,7 @@ def relying_party_accepts(psc: TestClient, client: dict[str, Any], tokens: dict[
             aud={"essential": True, "value": client["client_id"]},
             exp={"essential": True},
             nonce={"essential": True, "value": tokens["_nonce"]},
+            acr={"essential": True, "value": "eidas1"},
         ).validate(decoded.claims)
     except (JoseError, ValueError):
         return False

@@ -52,6 +52,8 @@ async function main () {
     idTokenExpected: true
   })
   const claims = tokens.claims()
+  // PSC's rule (ANS broker): only eIDAS level 1 is accepted
+  if (claims.acr !== 'eidas1') throw new Error('The returned eIDAS level is not supported')
   step = 'userinfo'
   const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub)
   step = 'refresh'
