@@ -4,7 +4,7 @@ Relying parties see PSC's observable behaviour (spec ``psc.md``); socle adds con
 all under ``{issuer}/socle/`` or as ``socle_*`` client metadata:
 
 - ``PUT {issuer}/socle/clients/{client_id}/settings`` — ``socle_test_behaviour`` (adversarial ID tokens:
-  wrong_nonce, wrong_issuer, wrong_audience, expired, unknown_kid, bad_signature, alg_none,
+  wrong_nonce, wrong_issuer, wrong_audience, expired, unknown_kid, bad_signature, alg_none, wrong_acr,
   userinfo_sub_mismatch), ``socle_pkce_methods``, ``socle_require_pkce``, ``socle_access_token_audience``,
   ``socle_ciba_auto_approve``; the same keys are accepted at dynamic registration.
 - ``GET {issuer}/socle/ciba?idnat=`` and ``POST {issuer}/socle/ciba/{auth_req_id}/approve|deny`` — the phone.
