@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from services.kernel.db import Database
@@ -15,6 +15,7 @@ from services.kernel.settings import Settings
 
 from .gateway import Gateway
 from .models import ConformanceRun, ConsoleSession, ConsoleSettings, PendingLogin
+from .origin import same_origin
 from .pages import conformance, dmp, login, mailbox, stack, traffic
 from .rendering import install_error_pages
 from .runs import Runs
@@ -52,7 +53,14 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             await app.state.gateway.close()
             database.dispose()
 
-    app = FastAPI(title="socle console", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="socle console",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        dependencies=[Depends(same_origin)],
+    )
     app.state.settings = config
     app.state.gateway = Gateway(config.stack_url)
     app.state.fixtures = None

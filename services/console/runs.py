@@ -59,7 +59,7 @@ class Runs:
                 run.status, run.finished = "interrupted", _now()
                 session.add(run)
 
-    async def start(self, *, profile: str, mutant: str) -> ConformanceRun:
+    async def start(self, *, profile: str, mutant: str, scenarios: list[str]) -> ConformanceRun:
         run = ConformanceRun(
             id=f"console-{secrets.token_hex(6)}", started=_now(), profile=profile, driver=driver_name(mutant)
         )
@@ -70,6 +70,7 @@ class Runs:
             sys.executable, "-m", "services", "conformance", "run",
             "--base", self.base_url, "--profile", profile, "--driver", run.driver,
             "--json", str(folder / "run.json"), "--html", str(folder / "report.html"),
+            *(arg for scenario in scenarios for arg in ("--scenario", scenario)),
         ]  # fmt: skip
         with (folder / "output.txt").open("wb") as output:
             process = await asyncio.create_subprocess_exec(

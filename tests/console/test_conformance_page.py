@@ -19,7 +19,8 @@ def test_a_run_started_in_the_page_ends_with_its_report_and_evidence(
     browser: WebDriver, stack: RunningStack
 ) -> None:
     browser.get(stack.base_url + "/conformance")
-    wait_for(browser, "#start-run").click()
+    wait_for(browser, 'input[name="scenario"][value="psc-login"]').click()
+    browser.find_element(By.ID, "start-run").click()
     run_url = wait_for_url(browser, "/conformance/console-")
     run_id = run_url.rsplit("/", 1)[-1]
     WebDriverWait(browser, RUN_SECONDS).until(
@@ -35,6 +36,7 @@ def test_a_run_started_in_the_page_ends_with_its_report_and_evidence(
     assert "PSC-FLOW-01" in browser.page_source
     report = stack.client().get(f"/conformance/{run_id}/run.json").json()
     assert report["profile"] == "lgc" and report["driver"] == "reference"
+    assert [s["id"] for s in report["scenarios"]] == ["psc-login"]
     browser.get(stack.base_url + "/conformance")
     assert run_id in wait_for(browser, "#runs").text
 
@@ -42,6 +44,7 @@ def test_a_run_started_in_the_page_ends_with_its_report_and_evidence(
 def test_an_unknown_profile_or_mutant_is_refused(stack: RunningStack) -> None:
     with stack.client() as http:
         assert http.post("/conformance", data={"profile": "nope"}).status_code == 400
+        assert http.post("/conformance", data={"scenario": "no-such-scenario"}).status_code == 400
         refused = http.post("/conformance", data={"profile": "lgc", "mutant": "rm -rf /"})
         assert refused.status_code == 400 and "mutant" in refused.text
         assert http.get("/conformance/console-000000000000").status_code == 404

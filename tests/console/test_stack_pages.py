@@ -117,3 +117,16 @@ def test_fault_rules_can_be_cleared_and_bad_input_is_refused(browser: WebDriver,
     refused = stack.client().post("/faults", data={"service": "nowhere"})
     assert refused.status_code == 400 and "nowhere" in refused.text
     assert stack.client().get("/_sim/faults").json() == []
+
+
+def test_a_cross_site_post_is_refused(stack: RunningStack) -> None:
+    """Reset and faults need no session: a page of another site must not trigger them (CSRF)."""
+    form = {"service": "ins", "path": "/csrf-probe", "status": "503"}
+    with stack.client() as http:
+        refused = http.post("/faults", data=form, headers={"Origin": "http://evil.example"})
+        assert refused.status_code == 403 and "evil.example" in refused.text
+        assert http.post("/reset", headers={"Origin": "http://evil.example"}).status_code == 403
+        assert all(rule["path"] != "/csrf-probe" for rule in http.get("/_sim/faults").json())
+        accepted = http.post("/faults", data=form, headers={"Origin": stack.base_url})
+        assert accepted.status_code == 303
+        http.delete("/_sim/faults")

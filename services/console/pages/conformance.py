@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
 from conformance.catalogue import PROFILES
+from conformance.scenarios import SCENARIOS
 from services.kernel.errors import BadRequest, NotFound
 
 from ..rendering import render
@@ -18,17 +19,28 @@ router = APIRouter()
 @router.get("/conformance")
 async def runs(request: Request) -> Response:
     return await render(
-        request, "conformance.html", runs=await request.app.state.runs.recent(), profiles=PROFILES
+        request,
+        "conformance.html",
+        runs=await request.app.state.runs.recent(),
+        profiles=PROFILES,
+        scenarios=SCENARIOS,
     )
 
 
 @router.post("/conformance")
 async def start(
-    request: Request, profile: Annotated[str, Form()] = "lgc", mutant: Annotated[str, Form()] = ""
+    request: Request,
+    profile: Annotated[str, Form()] = "lgc",
+    mutant: Annotated[str, Form()] = "",
+    scenario: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
+    """Start a run of the chosen scenarios (every one when none is ticked)."""
     if profile not in PROFILES:
         raise BadRequest(f"unknown profile {profile!r}; one of {', '.join(PROFILES)}")
-    run = await request.app.state.runs.start(profile=profile, mutant=mutant)
+    unknown = set(scenario or ()) - {s.id for s in SCENARIOS}
+    if unknown:
+        raise BadRequest(f"unknown scenario {', '.join(sorted(unknown))}")
+    run = await request.app.state.runs.start(profile=profile, mutant=mutant, scenarios=scenario or [])
     return RedirectResponse(f"/conformance/{run.id}", status_code=303)
 
 
