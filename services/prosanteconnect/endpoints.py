@@ -30,8 +30,8 @@ from .store import get_by_refresh, get_token, put_client, revoke_families, revok
 SECRET_AUTH = [m for m in CLIENT_AUTH if m != "none"]
 
 
-def find_token(provider: Provider, token: str, hint: str | None) -> TokenRecord | None:
-    """An access token (a JWT we signed) or a refresh token (by hash), whatever the hint says."""
+def find_token(provider: Provider, token: str) -> TokenRecord | None:
+    """An access token (a JWT we signed) or a refresh token (by hash): the hint is only a hint (RFC 7662 §2.1)."""
     claims = access_claims(provider.keys, provider.issuer.issuer, token) if token.count(".") == 2 else None
     if claims is not None:
         row = get_token(db(), jti=str(claims.get("jti", "")))
@@ -48,7 +48,7 @@ class PscIntrospection(IntrospectionEndpoint):
         self.provider = provider
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> TokenRecord | None:
-        return find_token(self.provider, token_string, token_type_hint)
+        return find_token(self.provider, token_string)
 
     def check_permission(self, token: TokenRecord, client: Any, request: Any) -> bool:
         return True  # resource servers introspect tokens issued to other clients (psc.md §4.3)
@@ -91,7 +91,7 @@ class PscRevocation(RevocationEndpoint):
         self.provider = provider
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> TokenRecord | None:
-        return find_token(self.provider, token_string, token_type_hint)
+        return find_token(self.provider, token_string)
 
     def revoke_token(self, token: TokenRecord, request: Any) -> None:
         """Revoking a refresh token revokes its whole chain (RFC 7009 §2.1); an access token, itself."""
