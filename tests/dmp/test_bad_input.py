@@ -175,7 +175,7 @@ def test_same_unique_id_twice_is_refused(dmp: TestClient) -> None:
 
 def test_wrong_media_type_and_not_json(dmp: TestClient) -> None:
     response = dmp.post(
-        "/fhir", content=b"<Bundle/>", headers={**as_pro(MT_IDNAT), "Content-Type": "application/xml"}
+        "/fhir", content=b"Bundle", headers={**as_pro(MT_IDNAT), "Content-Type": "text/plain"}
     )
     assert response.status_code == 415
     response = dmp.post(
