@@ -1,8 +1,8 @@
 """Benchmark: INSi-style searches on a large identity base (issue 4: p95 under 5 ms at 1,000,000).
 
-Run with ``python -m tests.ins.bench_match [N] [DATA_DIR]``; ``run()`` returns rows in the shape of
-``bench/`` (figure, value, baseline, ratio, goal) so ``make bench`` can list it. It seeds N identities
-with ``socle seed`` (unless DATA_DIR already holds them), starts ``socle serve ins`` on that base and
+Run with ``python -m bench ins`` (or ``python -m bench.ins [N] [DATA_DIR]``). By default it uses the
+cached bulk data dir of :mod:`bench.bulk`; with N and DATA_DIR it seeds N identities with ``socle seed``
+there (unless DATA_DIR already holds them). It starts ``socle serve ins`` on that base and
 times, over real HTTP, a FHIR ``$match`` and an INSi SOAP search of random bulk identities, plus the rule
 layer alone (indexed lookup + matching); the baseline is the same request count on a bare uvicorn app.
 """
@@ -15,19 +15,18 @@ import sqlite3
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
+from bench import bulk
 from services.ins import store
 from services.ins.matching import FOUND, match_traits, traits_query
 from services.kernel.db import Database
+from tests.ins.soap_messages import envelope, traits
 from tests.support import free_port
-
-from .soap_messages import envelope, traits
 
 QUERIES = 1000
 GOAL_MS = 5.0
@@ -74,8 +73,8 @@ def _wait(url: str, process: subprocess.Popen[bytes]) -> None:
         time.sleep(0.05)
 
 
-def run(size: int = 1_000_000, data_dir: str | None = None) -> list[dict[str, object]]:
-    folder = Path(data_dir or tempfile.mkdtemp(prefix="socle-bench-ins-"))
+def run(size: int = bulk.IDENTITIES, data_dir: str | None = None) -> list[dict[str, object]]:
+    folder = Path(data_dir) if data_dir else bulk.ensure()
     db_path = folder / "ins.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOCLE_")}
     env |= {"SOCLE_DATA_DIR": str(folder), "SOCLE_INTERNAL_TOKEN": SECRET}
@@ -183,6 +182,6 @@ def run(size: int = 1_000_000, data_dir: str | None = None) -> list[dict[str, ob
 
 
 if __name__ == "__main__":
-    size = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    size = int(sys.argv[1]) if len(sys.argv) > 1 else bulk.IDENTITIES
     for row in run(size, sys.argv[2] if len(sys.argv) > 2 else None):
         print(row)
