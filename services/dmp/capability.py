@@ -82,7 +82,11 @@ def capability(base_url: str) -> dict[str, Any]:
         ],
     )
     statement["format"] = ["application/fhir+json", "application/fhir+xml", "json", "xml"]
-    statement["patchFormat"] = ["application/json-patch+json", "application/fhir+json", "application/fhir+xml"]
+    statement["patchFormat"] = [
+        "application/json-patch+json",
+        "application/fhir+json",
+        "application/fhir+xml",
+    ]
     statement["rest"][0]["interaction"] = [
         {"code": "transaction", "documentation": "ITI-65 Provide Document Bundle"}
     ]

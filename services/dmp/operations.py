@@ -10,6 +10,7 @@ import base64
 import json
 from typing import Any
 
+from anyio import to_thread
 from fastapi import Request
 
 from services.kernel.errors import BadRequest, Forbidden, Gone, NotFound, SocleError, Unprocessable
@@ -35,8 +36,11 @@ def base_url(request: Request) -> str:
 
 
 async def provide_bundle(request: Request, caller: Caller, body: Any) -> dict[str, Any]:
-    """ITI-65: check the whole bundle, clear the access rules, store all of it or nothing."""
-    plan = plan_bundle(body)
+    """ITI-65: check the whole bundle, clear the access rules, store all of it or nothing.
+
+    The checks are CPU work (a few ms per resource in fhir.resources): they run on a worker thread so
+    the other services of the one-process stack keep answering meanwhile."""
+    plan = await to_thread.run_sync(plan_bundle, body)
     system, ins = plan.patient
     expression = f"Bundle.entry[{plan.set_entry}].resource.subject"
     access = await open_dmp(

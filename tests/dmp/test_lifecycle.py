@@ -234,3 +234,19 @@ def test_simplified_publish(dmp: TestClient) -> None:
         created["content"][0]["attachment"]["url"].split("8080", 1)[-1], headers=as_pro(MT_IDNAT)
     )
     assert retrieved.content == data
+
+
+def test_simplified_publish_replacement_deprecates_the_target(dmp: TestClient) -> None:
+    from tests.dmp.builders import cda, document_reference
+
+    old, _ = publish(dmp)
+    data = cda(REFERENCE_INS, author=OTHER_IDNAT)
+    resource = document_reference(REFERENCE_INS, data, author=OTHER_IDNAT)
+    attachment = resource["content"][0]["attachment"]
+    del attachment["url"]
+    attachment["data"] = base64.b64encode(data).decode()
+    resource["relatesTo"] = [{"code": "replaces", "target": {"reference": f"DocumentReference/{old}"}}]
+    response = dmp.post("/fhir/DocumentReference", json=resource, headers=as_pro(OTHER_IDNAT))
+    assert response.status_code == 201, response.text
+    assert ids(search(dmp)) == [response.json()["id"]]
+    assert ids(search(dmp, status="superseded")) == [old]
