@@ -4,23 +4,34 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import anyio
 import httpx
-from fastapi.testclient import TestClient
 
 from services.console.app import create_app
 from services.console.models import ConsoleSettings
 from tests.support import RunningStack
 
 
+def console_get(settings: ConsoleSettings, *paths: str) -> list[httpx.Response]:
+    """GET ``paths`` from a console app run with its lifespan, in-process."""
+
+    async def scenario() -> list[httpx.Response]:
+        app = create_app(settings)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://console") as client:
+                return [await client.get(path) for path in paths]
+
+    return anyio.run(scenario)
+
+
 def test_a_console_alone_shows_a_running_stack(stack: RunningStack, tmp_path: Path) -> None:
     settings = ConsoleSettings(stack_url=stack.base_url, public_url=stack.base_url, data_dir=tmp_path)
-    with TestClient(create_app(settings)) as console:
-        status = console.get("/")
-        assert status.status_code == 200
-        assert all(name in status.text for name in ("prosanteconnect", "annuaire", "ins", "dmp", "mssante"))
-        data = console.get("/data")
-        assert "MARTIN-SOCLE" in data.text
-        assert console.get("/traffic").status_code == 200
+    status, data, traffic = console_get(settings, "/", "/data", "/traffic")
+    assert status.status_code == 200
+    assert all(name in status.text for name in ("prosanteconnect", "annuaire", "ins", "dmp", "mssante"))
+    assert "MARTIN-SOCLE" in data.text
+    assert traffic.status_code == 200
     assert (tmp_path / "console.db").exists()
 
 
@@ -32,6 +43,5 @@ def test_the_status_page_links_the_test_ca_that_mssante_serves(stack: RunningSta
 
 
 def test_a_console_without_a_stack_says_so(tmp_path: Path) -> None:
-    with TestClient(create_app(ConsoleSettings(data_dir=tmp_path))) as console:
-        answer = console.get("/")
+    [answer] = console_get(ConsoleSettings(data_dir=tmp_path), "/")
     assert answer.status_code == 503 and "SOCLE_STACK_URL" in answer.text
