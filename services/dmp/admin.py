@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request
+from sqlmodel import Session
 
 from services.kernel.errors import BadRequest, NotFound
 from services.kernel.fhir import paging, searchset
@@ -87,7 +88,7 @@ async def administer(
                 fhir_code="code-invalid",
             )
 
-        def change_state(session: Any) -> DmpRecord:
+        def change_state(session: Session) -> DmpRecord:
             row = store.record(session, ins=ins) or DmpRecord(ins=ins, state="none")
             row.state = transition(row.state, action)
             row.closed_at, row.close_motif, row.close_reason = (
@@ -118,7 +119,7 @@ def _idnat(values: dict[str, Any]) -> str:
     return idnat
 
 
-def _apply(session: Any, ins: str, action: str, values: dict[str, Any], stamp: str) -> DmpRecord:
+def _apply(session: Session, ins: str, action: str, values: dict[str, Any], stamp: str) -> DmpRecord:
     row = store.record(session, ins=ins)
     if row is None:
         raise NotFound("this patient has no DMP")

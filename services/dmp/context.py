@@ -128,9 +128,9 @@ async def open_dmp(
     database = request.app.state.db
     idnat = caller.idnat if isinstance(caller, Caller) else ""
 
-    def facts(session: object) -> tuple[DmpRecord, bool]:
-        found = store.record(session, ins=ins)  # type: ignore[arg-type]
-        blocked = bool(idnat) and store.is_blocked(session, ins=ins, idnat=idnat)  # type: ignore[arg-type]
+    def facts(session: Session) -> tuple[DmpRecord, bool]:
+        found = store.record(session, ins=ins)
+        blocked = bool(idnat) and store.is_blocked(session, ins=ins, idnat=idnat)
         return found or DmpRecord(ins=ins, state="none"), blocked
 
     record, blocked = await database.read(facts)

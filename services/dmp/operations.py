@@ -12,6 +12,7 @@ from typing import Any
 
 from anyio import to_thread
 from fastapi import Request
+from sqlmodel import Session
 
 from services.kernel.errors import BadRequest, Forbidden, Gone, NotFound, SocleError, Unprocessable
 from services.kernel.fhir import parse_resource, searchset
@@ -56,7 +57,7 @@ async def _save(
 ) -> list[DmpDocument]:
     """Store the submission and its audit row in one transaction."""
 
-    def write(session: Any) -> tuple[list[DmpDocument], bool]:
+    def write(session: Session) -> tuple[list[DmpDocument], bool]:
         for document in plan.documents:
             if document.facts.replaces:
                 _check_replace_right(session, access, document.facts.replaces)
@@ -71,7 +72,7 @@ async def _save(
     return rows
 
 
-def _check_replace_right(session: Any, access: Access, target: str) -> None:
+def _check_replace_right(session: Session, access: Access, target: str) -> None:
     row = None if target.startswith("identifier:") else store.document(session, id=target)
     if row is not None and not access.decision(row).visible:
         raise Forbidden(
@@ -151,7 +152,7 @@ async def find_documents(
         access.hidden_labels(Role.AUTHOR) if access.role.is_professional else access.hidden_labels()
     )
 
-    def read(session: Any) -> tuple[list[DmpDocument], int]:
+    def read(session: Session) -> tuple[list[DmpDocument], int]:
         return store.search_documents(
             session,
             query=query,
@@ -263,7 +264,7 @@ async def update_metadata(
     _check_change(access, row, change)
     stamp = now()
 
-    def write(session: Any) -> DmpDocument:
+    def write(session: Session) -> DmpDocument:
         current = store.document(session, id=row.id)
         if current is None or current.version != row.version:
             raise SocleError("the document changed meanwhile; retry", status=409)
