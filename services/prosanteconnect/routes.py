@@ -80,7 +80,12 @@ def redirect_response(request: Request, outcome: Redirect) -> Response:
     response = to_response(outcome.result)
     if outcome.sid:
         response.set_cookie(
-            SESSION_COOKIE, outcome.sid, httponly=True, samesite="lax", path=cookie_path(request)
+            SESSION_COOKIE,
+            outcome.sid,
+            httponly=True,
+            samesite="lax",
+            secure=provider_of(request).issuer.issuer.startswith("https://"),
+            path=cookie_path(request),
         )
     return response
 
