@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.support import RunningStack
 
@@ -47,5 +47,26 @@ def test_an_unknown_profile_or_mutant_is_refused(stack: RunningStack) -> None:
         assert http.post("/conformance", data={"scenario": "no-such-scenario"}).status_code == 400
         refused = http.post("/conformance", data={"profile": "lgc", "mutant": "rm -rf /"})
         assert refused.status_code == 400 and "mutant" in refused.text
+        assert http.post("/conformance", data={"mutant": "no-such-mutant"}).status_code == 400
         assert http.get("/conformance/console-000000000000").status_code == 404
         assert http.get("/conformance/console-000000000000/report.html").status_code == 404
+
+
+def test_a_broken_client_shows_as_failed_with_the_requirement_it_breaks(
+    browser: WebDriver, stack: RunningStack
+) -> None:
+    browser.get(stack.base_url + "/conformance")
+    wait_for(browser, 'input[name="scenario"][value="psc-login"]').click()
+    Select(browser.find_element(By.ID, "run-mutant")).select_by_value("no-pkce")
+    browser.find_element(By.ID, "start-run").click()
+    wait_for_url(browser, "/conformance/console-")
+    WebDriverWait(browser, RUN_SECONDS).until(
+        lambda b: "running" not in b.find_element(By.ID, "run-status").text
+    )
+    assert "failed" in browser.find_element(By.ID, "run-status").text
+    failing = [
+        row.get_attribute("data-requirement")
+        for row in browser.find_elements(By.CSS_SELECTOR, "#requirements tbody tr")
+        if "fail" in row.text
+    ]
+    assert failing, "the mutant without PKCE must fail some requirement"

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
 from conformance.catalogue import PROFILES
+from conformance.reference_client.mutants import MUTANTS
 from conformance.scenarios import SCENARIOS
 from services.kernel.errors import BadRequest, NotFound
 
@@ -24,6 +25,7 @@ async def runs(request: Request) -> Response:
         runs=await request.app.state.runs.recent(),
         profiles=PROFILES,
         scenarios=SCENARIOS,
+        mutants=MUTANTS.values(),
     )
 
 
@@ -35,6 +37,8 @@ async def start(
     scenario: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     """Start a run of the chosen scenarios (every one when none is ticked)."""
+    if mutant and mutant not in MUTANTS:
+        raise BadRequest(f"unknown mutant {mutant!r} of the reference client")
     if profile not in PROFILES:
         raise BadRequest(f"unknown profile {profile!r}; one of {', '.join(PROFILES)}")
     unknown = set(scenario or ()) - {s.id for s in SCENARIOS}
