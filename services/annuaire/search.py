@@ -4,8 +4,9 @@ Like the live API (HAPI FHIR behind the gateway), an unknown parameter, modifier
 400 OperationOutcome rather than silently ignored: a client that misspells ``mailbox-mss`` learns it at
 once instead of receiving the whole directory. Values follow FHIR R4 search: comma = OR, repeated
 parameter = AND; strings match case- and accent-insensitively from the start (``:contains`` anywhere,
-``:exact`` as published; ``name:family``/``name:given`` narrow a Practitioner name, spec C3), except ``mailbox-mss`` which matches the whole address by default (an address
-lookup, as MSSanté uses it; ``:contains`` for a fragment).
+``:exact`` as published; ``name:family``/``name:given`` narrow a Practitioner name, spec C3), except
+``mailbox-mss`` which matches the whole address by default (an address lookup, as MSSanté uses it;
+``:contains`` for a fragment). A reference parameter chains one level (``practitioner.identifier=…``).
 """
 
 from __future__ import annotations
@@ -51,10 +52,18 @@ class DateRange:
 class Criterion:
     param: str
     kind: str
-    """string, token, reference, id, date or profile."""
+    """string, token, reference, id, date, profile or chain."""
     modifier: str
-    values: tuple[str | TokenValue | DateRange, ...]
-    """Alternatives (OR)."""
+    values: tuple[str | TokenValue | DateRange | Chain, ...]
+    """Alternatives (OR); a chain has one value."""
+
+
+@dataclass(frozen=True)
+class Chain:
+    """``practitioner.identifier=…``: the reference must point at a ``target`` that ``criterion`` selects."""
+
+    target: str
+    criterion: Criterion
 
 
 @dataclass(frozen=True)
@@ -124,7 +133,24 @@ def _date(raw: str) -> DateRange:
     return DateRange(prefix, start.astimezone(UTC), end.astimezone(UTC))
 
 
+def _chain(resource_type: str, key: str, raw: str) -> Criterion:
+    """One level of chaining on a reference parameter, to an indexed parameter of its target."""
+    reference, _, chained = key.partition(".")
+    parameter = PARAMETERS[resource_type].get(reference)
+    if parameter is None or parameter.kind != "reference":
+        raise BadRequest(f"{reference!r} is not a reference parameter of {resource_type}", expression=[key])
+    target = REFERENCE_TARGETS[reference]
+    inner = _criterion(target, chained, raw)
+    if inner.kind == "id":
+        return Criterion(reference, "reference", "", tuple(f"{target}/{value}" for value in inner.values))
+    if inner.kind not in ("string", "token", "reference"):
+        raise BadRequest(f"chaining to {chained!r} is not supported", expression=[key])
+    return Criterion(reference, "chain", "", (Chain(target, inner),))
+
+
 def _criterion(resource_type: str, key: str, raw: str) -> Criterion:
+    if "." in key.split(":", 1)[0]:
+        return _chain(resource_type, key, raw)
     name, _, modifier = key.partition(":")
     alternatives = [part for part in raw.split(",") if part != ""]
     if not alternatives:

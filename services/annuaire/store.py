@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, false, func, insert, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, delete, false, func, insert, literal, or_, select, true
 from sqlmodel import Session
 
 from .codes import PROFILES
 from .models import DirectoryIndex, DirectoryResource
 from .parameters import index_values
-from .search import Criterion, DateRange, Search, TokenValue
+from .search import Chain, Criterion, DateRange, Search, TokenValue
 
 Resource = dict[str, Any]
 R = DirectoryResource.__table__.c  # type: ignore[attr-defined]
@@ -108,22 +108,38 @@ def _date_condition(value: DateRange) -> ColumnElement[bool]:
     }[value.prefix]
 
 
-def _value_condition(criterion: Criterion, value: Any) -> ColumnElement[bool]:
+def _value_condition(criterion: Criterion, value: Any, index: Any = I) -> ColumnElement[bool]:
+    """The condition on one index row (of ``index``, a copy of the table for a chained search)."""
     if criterion.kind == "token":
         assert isinstance(value, TokenValue)
         parts = []
         if value.system is not None:
-            parts.append(I.system == value.system)
+            parts.append(index.system == value.system)
         if value.code is not None:
-            parts.append(I.value == value.code)
+            parts.append(index.value == value.code)
         return and_(*parts)
     if criterion.kind == "reference" or criterion.modifier == "address":
-        return I.value == value
+        return index.value == value  # type: ignore[no-any-return]
     if criterion.modifier == "exact":
-        return I.exact == value
+        return index.exact == value  # type: ignore[no-any-return]
     if criterion.modifier == "contains":
-        return I.value.contains(value, autoescape=True)
-    return and_(I.value >= value, I.value < _after_prefix(value)) if value else I.value.isnot(None)
+        return index.value.contains(value, autoescape=True)  # type: ignore[no-any-return]
+    if not value:
+        return index.value.isnot(None)  # type: ignore[no-any-return]
+    return and_(index.value >= value, index.value < _after_prefix(value))
+
+
+def _chained(criterion: Criterion) -> Select[tuple[str]]:
+    """``Type/id`` of the targets a chained parameter (``practitioner.identifier=…``) selects."""
+    chain = criterion.values[0]
+    assert isinstance(chain, Chain)
+    target = DirectoryIndex.__table__.alias("chained").c  # type: ignore[attr-defined]
+    inner = chain.criterion
+    return select(literal(f"{chain.target}/") + target.resource_id).where(
+        target.resource_type == chain.target,
+        target.param == inner.param,
+        or_(*(_value_condition(inner, value, target) for value in inner.values)),
+    )
 
 
 def _after_prefix(prefix: str) -> str:
@@ -140,10 +156,12 @@ def _condition(resource_type: str, criterion: Criterion) -> ColumnElement[bool]:
         return true() if wanted & set(PROFILES[resource_type]) else false()
     if criterion.kind == "date":
         return or_(*(_date_condition(v) for v in criterion.values))  # type: ignore[arg-type]
+    if criterion.kind == "chain":
+        values = I.value.in_(_chained(criterion))
+    else:
+        values = or_(*(_value_condition(criterion, value) for value in criterion.values))
     matching = select(I.resource_id).where(
-        I.resource_type == resource_type,
-        I.param == criterion.param,
-        or_(*(_value_condition(criterion, value) for value in criterion.values)),
+        I.resource_type == resource_type, I.param == criterion.param, values
     )
     return R.id.in_(matching)
 

@@ -125,6 +125,16 @@ def test_bulk_professionals_have_mailboxes_and_valid_resources(
     address = next(t["value"] for t in bulk_ones[-1]["telecom"])
     response = client.get("/fhir/v2/PractitionerRole", params={"mailbox-mss": address})
     assert response.json()["total"] == 1
+    rpps = next(
+        i["value"] for i in bulk_ones[-1]["identifier"] if i["system"] == "https://rpps.esante.gouv.fr"
+    )
+    chained = client.get("/fhir/v2/PractitionerRole", params={"practitioner.identifier": rpps, "family": "x"})
+    assert chained.status_code == 400  # family is not a PractitionerRole parameter
+    chained = client.get("/fhir/v2/PractitionerRole", params={"practitioner.identifier": rpps})
+    assert (
+        chained.json()["entry"][0]["resource"]["practitioner"]["reference"]
+        == f"Practitioner/{bulk_ones[-1]['id']}"
+    )
 
 
 def test_seeding_again_with_the_same_seed_replaces_the_same_people(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 from fhirpy import SyncFHIRClient
+from fhirpy.base.exceptions import OperationOutcome
 
 FINESS = "https://finess.esante.gouv.fr"
 IDNAT_ST = "urn:oid:1.2.250.1.71.4.2.2"
@@ -163,3 +165,28 @@ def test_identifiers_and_active_of_roles_services_and_devices(
     assert fhir.resources("Device").search(identifier=scanner["identifier"][0]["value"]).get() == scanner
     bundle = fhir.resources("Device").search(_id=scanner["id"]).include("Device", "organization").fetch_raw()
     assert [e["resource"]["resourceType"] for e in bundle["entry"]] == ["Device", "Organization"]
+
+
+def test_chained_reference_parameters(fhir: SyncFHIRClient, http: httpx.Client, seed: dict[str, Any]) -> None:
+    two_sites = next(p for p in seed["professionals"] if len(p["activities"]) == 2)
+    roles = fhir.resources("PractitionerRole")
+    mine = roles.search(**{"practitioner.identifier": two_sites["rpps"]}).fetch_all()
+    assert len(mine) == 2
+    by_name = roles.search(**{"practitioner.family": two_sites["family_name"].lower()}).fetch_all()
+    assert {r["id"] for r in by_name} == {r["id"] for r in mine}
+    site = organisation(seed, "hospital")
+    at_site = roles.search(**{"organization.identifier": f"{FINESS}|{site['finess']}"}).fetch_all()
+    expected = sum(
+        1 for p in seed["professionals"] for a in p["activities"] if a["organisation"] == "hopital"
+    )
+    assert len(at_site) == expected
+    legal = organisation(seed, "legal-entity")
+    sites = fhir.resources("Organization").search(**{"partof.identifier": legal["finess"]}).fetch_all()
+    assert [s["name"] for s in sites] == [site["name"]]
+    one = mine[0]["practitioner"]["reference"].split("/")[1]
+    assert (
+        http.get("PractitionerRole", params={"practitioner._id": one}).json()["total"] == 2
+    )  # fhirpy mangles _id
+    for bad in ({"practitioner.unknown": "x"}, {"role.code": "L"}, {"organization.partof.name": "x"}):
+        with pytest.raises(OperationOutcome):
+            roles.search(**bad).fetch()
