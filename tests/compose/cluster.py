@@ -24,7 +24,7 @@ import httpx
 
 from tests.compose.composefile import ROOT, LocalView, init_databases, load_compose
 from tests.compose.gateway import RoundRobinGateway
-from tests.support import free_port
+from tests.support import RunningStack, free_port
 
 HEALTHCHECK = ROOT / "deploy" / "healthcheck.py"
 START_TIMEOUT = 90.0
@@ -89,12 +89,40 @@ class Cluster:
     def first(self, service: str) -> Instance:
         return self.instances[service][0]
 
+    @property
+    def smtp_port(self) -> int:
+        return self.first("mssante").smtp_port
+
+    @property
+    def imap_port(self) -> int:
+        return self.first("mssante").imap_port
+
     def logs(self) -> str:
         return "\n".join(
             f"===== {i.service}#{i.index}\n{i.log()[-4000:]}"
             for group in self.instances.values()
             for i in group
         )
+
+
+@dataclass(frozen=True)
+class AllInOne:
+    """``socle up`` on one PostgreSQL database: what the all-in-one container runs, pointed at PostgreSQL."""
+
+    stack: RunningStack
+    database_url: str
+
+    @property
+    def public_url(self) -> str:
+        return self.stack.base_url
+
+    @property
+    def smtp_port(self) -> int:
+        return self.stack.smtp_port
+
+    @property
+    def imap_port(self) -> int:
+        return self.stack.imap_port
 
 
 def socle_services(document: Mapping[str, Any]) -> list[list[str]]:
@@ -217,8 +245,9 @@ def run_cluster(
 
     The first instance of every service starts wave by wave as compose orders them; further replicas
     start together once the first ones are healthy. Two first starts on one empty database race on
-    creating the tables (the kernel's ``Database.create_tables`` takes no lock): compose's restart
-    policy would retry the loser, a test should not rely on that.
+    creating the tables (the kernel's ``Database.create_tables`` takes no lock; every service writes
+    the shared traffic database): compose's restart policy would retry the loser, a test should not
+    rely on that, so one service starts alone first and no two first starts share a database.
     """
     gateway = RoundRobinGateway(free_port())
     environ = {"SOCLE_GATEWAY_URL": gateway.url, "SOCLE_PSC_AUTO_LOGIN": "true"} | dict(variables or {})
@@ -229,7 +258,8 @@ def run_cluster(
     mounts = {name: document["services"][name]["environment"]["SOCLE_MOUNT"] for name in services}
     for name in services:
         gateway.route(mounts[name], [f"http://127.0.0.1:{port}" for port in ports[name]])
-    gateway.route_exact("/_sim/traffic", [f"http://127.0.0.1:{ports['prosanteconnect'][0]}"])
+    for shared in ("/_sim/traffic", "/_sim/fixtures"):  # as the nginx gateway does
+        gateway.route_exact(shared, [f"http://127.0.0.1:{ports['prosanteconnect'][0]}"])
     if replicas == 1:
         service_urls = {name: f"http://127.0.0.1:{ports[name][0]}" for name in services}
     else:
@@ -252,8 +282,10 @@ def run_cluster(
 
     gateway.start()
     try:
+        # every service creates the shared traffic table on its first start: one goes first, alone
+        wait_healthy([start(waves[0][0], 0)])
         for wave in waves:
-            wait_healthy([start(name, 0) for name in wave])
+            wait_healthy([start(name, 0) for name in wave if not cluster.instances[name]])
         for index in range(1, replicas):
             wait_healthy([start(name, index) for name in services])
         yield cluster

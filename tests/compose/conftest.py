@@ -1,8 +1,8 @@
 """Fixtures of the compose tests: the test PostgreSQL, and the compose topology run as local processes.
 
-Two deployments, each started once per session: ``split`` is one process per container on SQLite
-files; ``scaled`` is two processes per container on PostgreSQL databases, behind a round-robin. The
-cross-service flows run on both. Every test of this folder carries the same xdist group, so one
+Three deployments, each started once per session: ``split`` is one process per container on SQLite
+files; ``scaled`` is two processes per container on PostgreSQL databases, behind a round-robin;
+``all_in_one`` is ``socle up`` on one PostgreSQL database. The cross-service flows run on each. Every test of this folder carries the same xdist group, so one
 worker starts them, not each worker its own.
 """
 
@@ -13,13 +13,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.compose.cluster import Cluster, run_cluster
-from tests.support import IN_CI
+from tests.compose.cluster import AllInOne, Cluster, empty_postgres_databases, run_cluster
+from tests.support import IN_CI, start_stack
 
 POSTGRES_ENV = "SOCLE_TEST_POSTGRES_URL"
 DEPLOYMENTS = [
     pytest.param("split", id="sqlite-one-each"),
     pytest.param("scaled", id="postgres-two-each", marks=pytest.mark.postgres),
+    pytest.param("all_in_one", id="postgres-socle-up", marks=pytest.mark.postgres),
 ]
 
 
@@ -58,7 +59,20 @@ def scaled(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator
         yield cluster
 
 
+@pytest.fixture(scope="session")
+def all_in_one(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[AllInOne]:
+    url = require_postgres(POSTGRES_URL)
+    database = f"{url.rsplit('/', 1)[0]}/socle_up_{worker_id}"
+    empty_postgres_databases(url, [database])
+    stack = start_stack(tmp_path_factory.mktemp("up-postgres"), extra_args=("--database-url", database))
+    try:
+        yield AllInOne(stack, database)
+    finally:
+        stack.stop()
+
+
 @pytest.fixture(params=DEPLOYMENTS)
-def deployment(request: pytest.FixtureRequest) -> Cluster:
-    cluster: Cluster = request.getfixturevalue(request.param)
-    return cluster
+def deployment(request: pytest.FixtureRequest) -> Cluster | AllInOne:
+    """Where the flows run: the compose topology (one or two instances each) or ``socle up``."""
+    target: Cluster | AllInOne = request.getfixturevalue(request.param)
+    return target

@@ -54,7 +54,7 @@ class People:
 
 
 def people(public_url: str) -> People:
-    data = fixtures(public_url + "/psc")
+    data = fixtures(public_url)
     doctor, colleague = data["professionals"][:2]
     return People(demo_client(data), doctor, colleague, data["anchors"]["reference_patient"])
 

@@ -8,20 +8,21 @@ On the two-instance deployment every request goes to the next instance in turn.
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 
 from tests.compose import flows
-from tests.compose.cluster import Cluster
+from tests.compose.cluster import AllInOne, Cluster
 from tests.dmp.builders import bundle as provide_bundle
 
 
 @pytest.fixture
-def people(deployment: Cluster) -> flows.People:
+def people(deployment: Cluster | AllInOne) -> flows.People:
     return flows.people(deployment.public_url)
 
 
 def test_a_professional_logs_in_and_refreshes_through_the_gateway(
-    deployment: Cluster, people: flows.People
+    deployment: Cluster | AllInOne, people: flows.People
 ) -> None:
     psc = deployment.public_url + "/psc"
     tokens = flows.login(psc, people.client, people.doctor["idnat"])
@@ -32,13 +33,15 @@ def test_a_professional_logs_in_and_refreshes_through_the_gateway(
     assert replayed.status_code == 400 and replayed.json()["error"] == "invalid_grant"
 
 
-def test_ins_answers_a_search_with_a_psc_token(deployment: Cluster, people: flows.People) -> None:
+def test_ins_answers_a_search_with_a_psc_token(deployment: Cluster | AllInOne, people: flows.People) -> None:
     tokens = flows.login(deployment.public_url + "/psc", people.client, people.doctor["idnat"])
     status = flows.ins_identity_status(deployment.public_url + "/ins", tokens["access_token"], people.patient)
     assert status == "QUAL"
 
 
-def test_a_bundle_published_at_the_dmp_is_found_by_search(deployment: Cluster, people: flows.People) -> None:
+def test_a_bundle_published_at_the_dmp_is_found_by_search(
+    deployment: Cluster | AllInOne, people: flows.People
+) -> None:
     tokens = flows.login(deployment.public_url + "/psc", people.client, people.doctor["idnat"])
     dmp = deployment.public_url + "/dmp"
     bundle = provide_bundle(people.patient, author=people.doctor["idnat"])
@@ -48,12 +51,23 @@ def test_a_bundle_published_at_the_dmp_is_found_by_search(deployment: Cluster, p
     assert flows.unique_id(bundle) in found
 
 
-def test_a_message_submitted_by_smtp_is_read_by_imap(deployment: Cluster, people: flows.People) -> None:
+def test_a_message_submitted_by_smtp_is_read_by_imap(
+    deployment: Cluster | AllInOne, people: flows.People
+) -> None:
     psc = deployment.public_url + "/psc"
     sender, recipient = people.doctor, people.colleague
-    mss = deployment.first("mssante")
     sent = flows.login(psc, people.client, sender["idnat"])["access_token"]
-    subject = f"compose flow on {deployment.first('dmp').env['SOCLE_DATABASE_URL'].split(':', 1)[0]}"
-    flows.send_mail("127.0.0.1", mss.smtp_port, sent, sender["mailbox"], recipient["mailbox"], subject)
+    subject = f"flow on {type(deployment).__name__} at {deployment.public_url}"
+    flows.send_mail("127.0.0.1", deployment.smtp_port, sent, sender["mailbox"], recipient["mailbox"], subject)
     read = flows.login(psc, people.client, recipient["idnat"])["access_token"]
-    assert subject in flows.fetch_subjects("127.0.0.1", mss.imap_port, read, recipient["mailbox"])
+    assert subject in flows.fetch_subjects("127.0.0.1", deployment.imap_port, read, recipient["mailbox"])
+
+
+@pytest.mark.postgres
+def test_socle_up_keeps_every_service_in_postgresql(all_in_one: AllInOne) -> None:
+    """The PostgreSQL pass is one: no service fell back to a SQLite file in the data folder."""
+    assert not list(all_in_one.stack.data_dir.glob("*.db"))
+    with psycopg.connect(all_in_one.database_url) as connection:
+        tables = {row[0] for row in connection.execute("SELECT table_name FROM information_schema.tables")}
+    for prefix in ("psc_", "annuaire_", "ins_", "dmp_", "mss_"):
+        assert any(table.startswith(prefix) for table in tables), prefix
