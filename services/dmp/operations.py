@@ -213,13 +213,17 @@ async def read_document(request: Request, caller: Caller | ServiceCaller, id: st
 async def retrieve(
     request: Request, caller: Caller | ServiceCaller, binary_id: str
 ) -> tuple[bytes, str, DmpDocument]:
-    """ITI-68: the document's bytes; 404 unknown, 410 deleted, 403 when the rules hide it."""
+    """ITI-68: the document's bytes; 404 unknown, 403 when the rules hide it, 410 once deleted or
+    deprecated (MHD ITI-68 Table 2:3.68.4.2.2-1: a replaced version is no longer available)."""
     found = await request.app.state.db.read(lambda s: store.binary_with_document(s, binary_id=binary_id))
     if found is None:
         raise NotFound(f"no document at Binary/{binary_id}")
     binary, row = found
     if row.status == "entered-in-error":
         raise Gone("this document was deleted by its author")
+    if row.status == "superseded":
+        newer = await request.app.state.db.read(lambda s: store.replacement_of(s, row=row))
+        raise Gone(f"this document was replaced by DocumentReference/{newer or '?'}")
     access = await _document_access(request, caller, row, "ITI-68")
     await audit(request, access, action="R", subtype="ITI-68", documents=[row.id])
     return binary.data, binary.content_type, row

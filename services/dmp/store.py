@@ -191,6 +191,14 @@ def documents_by_identifier(session: Session, *, value: str) -> list[DmpDocument
     return list(session.execute(statement).scalars())
 
 
+def replacement_of(session: Session, *, row: DmpDocument) -> str | None:
+    """The id of the document that replaced ``row`` (the RPLC chain, one step; patient index first)."""
+    statement = select(DmpDocument.id).where(
+        DmpDocument.patient_ins == row.patient_ins, DmpDocument.replaces == row.id
+    )
+    return session.execute(statement).scalar()
+
+
 def binary_with_document(session: Session, *, binary_id: str) -> tuple[DmpBinary, DmpDocument] | None:
     binary = session.get(DmpBinary, binary_id)
     if binary is None:

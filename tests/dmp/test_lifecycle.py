@@ -61,7 +61,7 @@ def test_retrieve_gives_the_bytes_as_declared(dmp: TestClient) -> None:
 
 
 def test_replacement_supersedes_the_old_version_in_the_same_bundle(dmp: TestClient) -> None:
-    old, _ = publish(dmp)
+    old, old_binary = publish(dmp)
     response = dmp.post("/fhir", json=bundle(author=OTHER_IDNAT, replaces=old), headers=as_pro(OTHER_IDNAT))
     assert response.status_code == 200, response.text
     assert response.json()["entry"][3]["response"]["status"].startswith("200")
@@ -69,6 +69,9 @@ def test_replacement_supersedes_the_old_version_in_the_same_bundle(dmp: TestClie
     assert ids(search(dmp)) == [new]
     assert ids(search(dmp, status="superseded")) == [old]
     assert ids(search(dmp, relatesto=f"DocumentReference/{old}")) == [new]
+    gone = dmp.get(f"/fhir/Binary/{old_binary}", headers=as_pro(MT_IDNAT))
+    assert gone.status_code == 410
+    assert new in gone.json()["issue"][0]["diagnostics"]
     replaced = dmp.get(f"/fhir/DocumentReference/{new}", headers=as_pro(MT_IDNAT)).json()
     assert replaced["relatesTo"][0] == {
         "code": "replaces",
