@@ -41,6 +41,21 @@ def capability(base_url: str) -> dict[str, Any]:
         },
         {"type": "Binary", "interaction": [{"code": "read"}]},
         {
+            "type": "List",
+            "supportedProfile": [codes.profile("PDSm_SubmissionSetComprehensive")],
+            "interaction": [{"code": "search-type"}],
+            "searchParam": [
+                {"name": name, "type": kind}
+                for name, kind in (
+                    ("patient", "reference"),
+                    ("patient.identifier", "token"),
+                    ("code", "token"),
+                    ("status", "token"),
+                    ("date", "date"),
+                )
+            ],
+        },
+        {
             "type": "Patient",
             "interaction": [{"code": "search-type"}],
             "searchParam": [{"name": "identifier", "type": "token"}],

@@ -13,7 +13,7 @@ from services.kernel.errors import BadRequest, MethodNotAllowed, NotFound, Socle
 from services.kernel.fhir import loads_json
 from services.kernel.tokens import CurrentCaller, CurrentProfessional
 
-from . import admin, operations
+from . import admin, lists, operations
 from .capability import capability
 from .formats import FHIR_XML, XML_TYPES, json_from_xml, read_resource, respond
 
@@ -178,6 +178,12 @@ async def administer(request: Request, caller: CurrentCaller, ins: str, operatio
             request, caller, ins, ADMIN_OPERATIONS[operation], loads_json(body) if body else None
         ),
     )
+
+
+@router.get("/List")
+async def find_lists(request: Request, caller: CurrentCaller) -> Response:
+    """ITI-66 Find Document Lists (submission sets)."""
+    return respond(request, await lists.find_lists(request, caller, query(request)))
 
 
 @router.get("/AuditEvent")

@@ -280,6 +280,25 @@ def _visible(hidden: frozenset[str], author_hidden: frozenset[str], idnat: str) 
     return or_(clear_of(hidden), own)
 
 
+def submission_sets(
+    session: Session, *, ins: str, bounds: list[tuple[str, str]], offset: int, count: int
+) -> tuple[list[DmpSubmissionSet], int]:
+    """A patient's submission sets, newest first, within the ``date`` (submission time) bounds."""
+    where = and_(
+        DmpSubmissionSet.patient_ins == ins,
+        *(_date_clause(DmpSubmissionSet.date, prefix, value) for prefix, value in bounds),
+    )
+    total = session.execute(select(func.count()).select_from(DmpSubmissionSet).where(where)).scalar_one()
+    rows = session.execute(
+        select(DmpSubmissionSet)
+        .where(where)
+        .order_by(DmpSubmissionSet.date.desc())
+        .offset(offset)
+        .limit(count)  # type: ignore[attr-defined]
+    ).scalars()
+    return list(rows), int(total)
+
+
 def add_audit(session: Session, *, row: DmpAudit) -> None:
     session.add(row)
 

@@ -148,3 +148,26 @@ def test_capability_statement_lists_every_search_parameter(dmp: TestClient) -> N
     } <= names
     assert "author.identifier" in names
     assert {"read", "search-type", "patch", "create"} <= {i["code"] for i in document["interaction"]}
+
+
+def test_find_submission_sets_since_a_date(dmp: TestClient, three: dict[str, str]) -> None:
+    lists = dmp.get(
+        "/fhir/List",
+        params={
+            **patient_query(),
+            "code": "https://profiles.ihe.net/ITI/MHD/CodeSystem/MHDlistTypes|submissionset",
+            "date": "ge2026-11-20",
+        },
+        headers=as_pro(MT_IDNAT),
+    ).json()
+    assert lists["total"] == 3
+    items = {e["resource"]["entry"][0]["item"]["reference"] for e in lists["entry"]}
+    assert items == {f"DocumentReference/{d}" for d in three.values()}
+    later = dmp.get(
+        "/fhir/List", params={**patient_query(), "date": "ge2027-01-01"}, headers=as_pro(MT_IDNAT)
+    ).json()
+    assert later["total"] == 0
+    folders = dmp.get(
+        "/fhir/List", params={**patient_query(), "code": "folder"}, headers=as_pro(MT_IDNAT)
+    ).json()
+    assert folders["total"] == 0
