@@ -9,6 +9,7 @@ import asyncio
 import json
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -234,3 +235,12 @@ def test_the_traffic_record_names_the_client_and_the_professional(stack: Running
     token_calls = [e for e in exchanges if e["path"].endswith("/token")]
     assert token_calls and token_calls[-1]["idnat"] == CARDIOLOGIST
     assert any(e["path"].endswith("/auth") for e in exchanges)
+
+
+def test_concurrent_logins_all_succeed_with_distinct_sessions(stack: RunningStack) -> None:
+    client = register(stack.base_url)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda _: login(stack.base_url, client=client), range(24)))
+    sessions = {r["session_state"] for r in results}
+    assert len(sessions) == 24
+    assert all(r["access_token"] and r["refresh_token"] for r in results)
