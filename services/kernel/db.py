@@ -72,7 +72,13 @@ class Database:
         self.tables: list[Table] = [model.__table__ for model in tables]  # type: ignore[attr-defined]
 
     def create_tables(self) -> None:
-        SQLModel.metadata.create_all(self.engine, tables=self.tables)
+        """Create missing tables; on PostgreSQL under an advisory lock, so instances starting together don't race."""
+        if self.is_sqlite:
+            SQLModel.metadata.create_all(self.engine, tables=self.tables)
+            return
+        with self.engine.begin() as connection:
+            connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('socle-create-tables'))"))
+            SQLModel.metadata.create_all(connection, tables=self.tables)
 
     def clear(self) -> None:
         """Delete every row of this service's tables (``/_sim/reset``), children first."""
