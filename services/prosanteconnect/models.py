@@ -114,6 +114,22 @@ class PscCiba(SQLModel, table=True):
     sid: str | None = None
 
 
+class PscPush(SQLModel, table=True):
+    """An e-CPS login waiting for the professional's phone; it keeps the authorization request to finish it."""
+
+    __tablename__ = "psc_push"
+
+    push_id: str = Field(primary_key=True)
+    idnat: str = Field(index=True)
+    client_id: str
+    params_json: str
+    binding_message: str
+    status: str = "pending"
+    """pending, approved, denied, used."""
+    created_at: float
+    expires_at: float
+
+
 class PscJwtId(SQLModel, table=True):
     """``jti`` of client assertions already used (private_key_jwt replay protection)."""
 
@@ -132,5 +148,6 @@ TABLES: list[type[SQLModel]] = [
     PscCode,
     PscToken,
     PscCiba,
+    PscPush,
     PscJwtId,
 ]

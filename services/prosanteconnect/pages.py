@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .server import Provider
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-LOGIN_FIELDS = ("idnat", "means", "push")
+LOGIN_FIELDS = ("idnat", "means")
 
 
 def error_page(request: Request, error: str, description: str, status: int = 400) -> Response:
@@ -44,15 +44,3 @@ def login_page(
         "action": request.url.path.rstrip("/") + "/login",
     }
     return templates.TemplateResponse(request, "login.html", context)
-
-
-def push_page(request: Request, provider: Provider, params: dict[str, str], idnat: str) -> Response:
-    professional = provider.fixtures.professional(idnat)
-    name = f"{professional.given_name} {professional.family_name}" if professional else idnat
-    context = {
-        "params": {k: v for k, v in params.items() if k not in LOGIN_FIELDS},
-        "idnat": idnat,
-        "name": name,
-        "action": request.url.path,
-    }
-    return templates.TemplateResponse(request, "push.html", context)

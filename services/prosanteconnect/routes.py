@@ -20,7 +20,8 @@ from .discovery import OIDC, metadata
 from .grants import subject_of
 from .identity import for_scope
 from .logout import logout, notify
-from .pages import error_page, login_page, message_page, push_page
+from .pages import error_page, login_page, message_page
+from .push import start_push
 from .server import OAuthResult, Provider, PscJsonRequest, PscRequest, db
 from .store import get_client
 
@@ -154,15 +155,15 @@ async def login_submit(request: Request) -> Response:
     """The login page's answer: a CPS login completes at once, an e-CPS one waits for the "push"."""
     provider = provider_of(request)
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    idnat, means, push = form.pop("idnat", ""), form.pop("means", "CPS"), form.pop("push", "")
-    if means == "ECPS" and not push:
-        return push_page(request, provider, form, idnat)
+    idnat, means = form.pop("idnat", ""), form.pop("means", "CPS")
+    annotate(request, client_id=form.get("client_id", ""), idnat=idnat)
+    if means == "ECPS":
+        push = await provider.run(lambda: start_push(provider, idnat=idnat, params=form))
+        waiting = request.url.path.rsplit("/login", 1)[0] + f"/push/{push.push_id}"
+        return RedirectResponse(waiting, status_code=303)
     oauth = PscRequest("GET", str(request.url), request.headers, list(form.items()), [])
-    annotate(request, client_id=oauth.payload.client_id or "", idnat=idnat)
     outcome = await provider.run(
-        lambda: authorize(
-            provider, oauth, cookie_sid=None, auto_login=False, login=(idnat, means), denied=push == "deny"
-        )
+        lambda: authorize(provider, oauth, cookie_sid=None, auto_login=False, login=(idnat, means))
     )
     if isinstance(outcome, ErrorPage):
         return error_page(request, outcome.error, outcome.description)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import Session, col, select, update
 
 from .clients import Client
-from .models import PscCiba, PscClient, PscCode, PscJwtId, PscProfessional, PscSession, PscToken
+from .models import PscCiba, PscClient, PscCode, PscJwtId, PscProfessional, PscPush, PscSession, PscToken
 
 SESSION_MAX_SECONDS = 4 * 3600
 SESSION_IDLE_SECONDS = 30 * 60
@@ -184,3 +184,21 @@ def pending_ciba(session: Session, *, idnat: str | None = None) -> list[PscCiba]
     if idnat:
         statement = statement.where(PscCiba.idnat == idnat)
     return list(session.exec(statement.order_by(PscCiba.created_at)).all())
+
+
+# e-CPS pushes of the login page
+
+
+def save_push(session: Session, *, push: PscPush) -> None:
+    session.add(push)
+
+
+def get_push(session: Session, *, push_id: str) -> PscPush | None:
+    return session.exec(select(PscPush).where(PscPush.push_id == push_id).with_for_update()).first()
+
+
+def pending_pushes(session: Session, *, idnat: str) -> list[PscPush]:
+    statement = select(PscPush).where(
+        PscPush.idnat == idnat, PscPush.status == "pending", PscPush.expires_at > time.time()
+    )
+    return list(session.exec(statement.order_by(PscPush.created_at)).all())

@@ -162,15 +162,25 @@ def test_ecps_login_waits_for_the_push_and_can_be_refused(psc_interactive: TestC
     psc.cookies.clear()
     params = auth_params(client)
     sent = {k: v for k, v in params.items() if not k.startswith("_")}
-    push = psc.post(OIDC + "/auth/login", data={**sent, "idnat": FIRST, "means": "ECPS"})
-    assert push.status_code == 200 and "application e-CPS" in push.text
-    refused = psc.post(OIDC + "/auth/login", data={**sent, "idnat": FIRST, "means": "ECPS", "push": "deny"})
-    query = query_of(refused.headers["location"])
-    assert query["error"] == "access_denied" and query["state"] == params["state"]
-    approved = psc.post(
-        OIDC + "/auth/login", data={**sent, "idnat": FIRST, "means": "ECPS", "push": "approve"}
+
+    started = psc.post(OIDC + "/auth/login", data={**sent, "idnat": FIRST, "means": "ECPS"})
+    assert started.status_code == 303
+    waiting_url = started.headers["location"]
+    waiting = psc.get(waiting_url)
+    assert waiting.status_code == 200 and "application e-CPS" in waiting.text
+    assert 'http-equiv="refresh"' in waiting.text
+    assert psc.get(waiting_url).status_code == 200, "still waiting: the phone has not answered"
+
+    phone = psc.get("/auth/realms/esante-wallet/ecps", params={"idnat": FIRST})
+    push_id = waiting_url.rsplit("/", 1)[1]
+    assert push_id in phone.text and client["client_id"] in phone.text
+    answered = psc.post(
+        f"/auth/realms/esante-wallet/ecps/push/{push_id}", data={"idnat": FIRST, "decision": "approve"}
     )
-    code = query_of(approved.headers["location"])["code"]
+    assert answered.status_code == 303
+    done = psc.get(waiting_url)
+    code = query_of(done.headers["location"])["code"]
+    assert psc.get(waiting_url).status_code == 400, "a push finishes one login only"
     data = {
         "grant_type": "authorization_code",
         "code": code,
@@ -179,6 +189,13 @@ def test_ecps_login_waits_for_the_push_and_can_be_refused(psc_interactive: TestC
     }
     tokens = psc.post(OIDC + "/token", data=data, auth=(client["client_id"], client["client_secret"])).json()
     assert claims(psc, tokens["access_token"])["authMode"] == "MOBILE"
+
+    refused_push = psc.post(OIDC + "/auth/login", data={**sent, "idnat": FIRST, "means": "ECPS"})
+    refused_url = refused_push.headers["location"]
+    assert psc.post(refused_url, data={"decision": "deny"}).status_code == 303
+    refused = psc.get(refused_url)
+    query = query_of(refused.headers["location"])
+    assert query["error"] == "access_denied" and query["state"] == params["state"]
 
 
 def test_prompt_none_without_session_is_login_required(psc_interactive: TestClient) -> None:
