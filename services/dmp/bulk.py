@@ -129,6 +129,7 @@ def _document(
         "setting_code": "AMBULATOIRE",
         "security": "|" + "".join(f"{c}|" for c in labels),
         "event_codes": "|",
+        "related": "|",
         "is_archived": False,
         "date": day,
         "creation": day,

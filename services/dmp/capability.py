@@ -19,6 +19,7 @@ SEARCH_TYPES = {
     "period": "date",
     "identifier": "token",
     "relatesto": "reference",
+    "related": "reference",
     "author": "reference",
     "author.given": "string",
     "author.family": "string",

@@ -61,6 +61,7 @@ class DocumentFacts:
     setting_code: str
     security: list[str]
     event_codes: list[str]
+    related: list[str]
     date: str
     creation: str
     period_start: str
@@ -273,6 +274,9 @@ def check_document(
             setting_code=setting,
             security=security,
             event_codes=[e for e in events if e],
+            related=[
+                str((r.get("identifier") or {}).get("value") or "") for r in context.get("related") or []
+            ],
             date=date,
             creation=creation or date,
             period_start=period_start or date,

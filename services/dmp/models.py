@@ -57,6 +57,8 @@ class DmpDocument(SQLModel, table=True):
     security: str = Field(max_length=200)
     """Security-label codes framed by ``|`` (``|N|MASQUE_PS|``) so one LIKE finds a code."""
     event_codes: str = Field(default="|", max_length=500)
+    related: str = Field(default="|", max_length=1000)
+    """Identifiers of context.related (referenceIdList: order, accession, study), framed by ``|``."""
     is_archived: bool = False
     date: str = Field(max_length=32)
     creation: str = Field(max_length=32)

@@ -23,7 +23,12 @@ TOKEN_COLUMNS = {
     "facility": "facility_code",
     "setting": "setting_code",
 }
-FRAMED_COLUMNS = {"security-label": "security", "event": "event_codes", "author.identifier": "authors"}
+FRAMED_COLUMNS = {
+    "security-label": "security",
+    "event": "event_codes",
+    "author.identifier": "authors",
+    "related": "related",
+}
 DATE_COLUMNS = {
     "date": "date",
     "creation": "creation",

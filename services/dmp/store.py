@@ -136,6 +136,7 @@ def save_submission(
             setting_code=facts.setting_code,
             security=frame(facts.security),
             event_codes=frame(facts.event_codes),
+            related=frame(r for r in facts.related if r),
             is_archived=facts.is_archived,
             date=facts.date,
             creation=facts.creation,

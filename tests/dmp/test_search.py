@@ -63,6 +63,17 @@ def test_parameters(
     assert found(dmp, **params) == sorted(three[name] for name in expected)
 
 
+def test_related_and_event(dmp: TestClient) -> None:
+    body = bundle()
+    context = body["entry"][1]["resource"]["context"]
+    context["related"] = [{"identifier": {"system": "urn:oid:1.2.250.1.999.5", "value": "ORDER-42"}}]
+    context["event"] = [{"coding": [{"system": "urn:oid:1.2.250.1.213.2.5", "code": "YYYY600"}]}]
+    document = location_id(dmp.post("/fhir", json=body, headers=as_pro(MT_IDNAT)), 1)
+    dmp.post("/fhir", json=bundle(), headers=as_pro(MT_IDNAT))
+    assert found(dmp, related="urn:oid:1.2.250.1.999.5|ORDER-42") == [document]
+    assert found(dmp, event="YYYY600") == [document]
+
+
 def test_identifier_matches_unique_id_and_entry_uuid(dmp: TestClient) -> None:
     body = bundle()
     unique_id = body["entry"][1]["resource"]["masterIdentifier"]["value"]
