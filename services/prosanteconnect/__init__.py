@@ -9,10 +9,11 @@ all under ``{issuer}/socle/`` or as ``socle_*`` client metadata:
   ``socle_ciba_auto_approve``; the same keys are accepted at dynamic registration.
 - ``GET {issuer}/socle/ciba?idnat=`` and ``POST {issuer}/socle/ciba/{auth_req_id}/approve|deny`` — the phone.
 - ``POST {issuer}/socle/keys/rotate`` — a new signing key; old ones stay in the JWKS.
-- ``GET {issuer}/ecps?idnat=`` — the e-CPS page; ``{base}/auth`` — the wallet-style authorization endpoint.
+- ``GET {issuer}/ecps?idnat=`` — the e-CPS page (CIBA requests and login-page pushes to approve);
+  ``{base}/auth`` — the wallet-style authorization endpoint.
 
 Modules: ``server`` (authlib bridge, one transaction per request), ``grants`` / ``ciba`` / ``endpoints``
 (authlib grants and endpoints), ``authorize`` and ``logout`` (decisions), ``issuance`` / ``adversarial`` /
-``keys`` (what is signed), ``identity`` (userinfo shape), ``clients``, ``store``, ``models``, ``routes`` /
-``pages`` / ``ecps`` / ``testapi`` (HTTP).
+``keys`` (what is signed), ``identity`` (userinfo shape), ``push`` (e-CPS logins), ``clients``, ``store``,
+``models``, ``routes`` / ``pages`` / ``ecps`` / ``testapi`` (HTTP), ``bulk`` (``socle seed``).
 """
