@@ -113,6 +113,14 @@ SCENARIOS: tuple[Scenario, ...] = (
         done_when=("dmp", "POST", "/fhir"),
     ),
     Scenario(
+        "dmp-slow",
+        "Feed the DMP while it takes 1.5 s to answer",
+        "Publish a document while the DMP is slow: wait for its answer; never send the document twice.",
+        ("prosanteconnect", "ins", "dmp"),
+        faults=({"service": "dmp", "path": "/fhir", "method": "POST", "latency_ms": 1500, "count": 1},),
+        done_when=("dmp", "POST", "/fhir"),
+    ),
+    Scenario(
         "mss-send",
         "Send a CDA document by MSSanté to the médecin traitant and the patient",
         "Log in, then send the CDA document of the test patient in an IHE_XDM.zip by MSSanté to the patient's "

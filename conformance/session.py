@@ -28,6 +28,8 @@ from .stack import RegisteredClient, Stack, StackError
 DEFAULT_REDIRECT = "http://127.0.0.1:8765/callback"
 DEFAULT_LOGOUT_REDIRECT = "http://127.0.0.1:8765/"
 PARALLEL_DRIVERS = 4
+SETTLE_POLL = 0.25
+SETTLE_MAX = 5.0
 WAIT_POLL = 0.5
 WAIT_SETTLE = 1.0
 
@@ -125,19 +127,20 @@ def belongs_to_run(raw: dict[str, Any], run_id: str, client_id: str) -> bool:
     exchange = Exchange(raw)
     if exchange.internal:
         return False
+    if raw.get("run"):
+        return bool(raw["run"] == run_id)  # tagged by another scenario: not this one's
     return (
-        raw.get("run") == run_id
-        or raw.get("client_id") == client_id
+        raw.get("client_id") == client_id
         or exchange.query.get("client_id") == client_id
         or exchange.form.get("client_id") == client_id
     )
 
 
 def collect(
-    stack: Stack, *, since: int, until: int, run_id: str, client_id: str
+    stack: Stack, *, since: int, run_id: str, client_id: str
 ) -> tuple[list[Exchange], list[Exchange]]:
     """The run's own exchanges in the window, and the simulator's internal calls in it."""
-    rows = stack.traffic(since_id=since, until_id=until)
+    rows = stack.traffic(since_id=since)
     mine = [Exchange(row) for row in rows if belongs_to_run(row, run_id, client_id)]
     internal = [Exchange(row) for row in rows if Exchange(row).internal]
     return mine, internal
@@ -188,6 +191,19 @@ class Prepared:
     outcome: DriverOutcome | None = None
     duration: float = 0.0
     scenario_evidence: ScenarioEvidence = field(init=False)
+
+
+def settle(stack: Stack, delayed: float) -> None:
+    """Wait until the record stops growing: a service records an exchange just after answering it, and a
+    request held by an injected latency ends after the driver may have given up on it."""
+    time.sleep(delayed)
+    last, deadline = stack.last_exchange_id(), time.monotonic() + SETTLE_MAX
+    while time.monotonic() < deadline:
+        time.sleep(SETTLE_POLL)
+        current = stack.last_exchange_id()
+        if current == last:
+            return
+        last = current
 
 
 def batches(selected: list[Scenario], *, parallel: bool) -> list[list[Scenario]]:
@@ -250,9 +266,9 @@ def _run(stack: Stack, options: RunOptions, progress: Progress | None) -> RunRep
         with ThreadPoolExecutor(max_workers=PARALLEL_DRIVERS) as pool:
             list(pool.map(_drive, prepared, repeat(options), repeat(stack), repeat(since)))
         stack.clear_faults()
-        until = stack.last_exchange_id()
+        settle(stack, max((f.get("latency_ms", 0) for i in prepared for f in i.faults), default=0) / 1000)
         for item in prepared:
-            item.scenario_evidence = evidence_of(stack, item, data, since=since, until=until)
+            item.scenario_evidence = evidence_of(stack, item, data, since=since)
             if progress:
                 progress("done", item.scenario, item.outcome)
         done.extend(prepared)
@@ -274,11 +290,9 @@ def _run(stack: Stack, options: RunOptions, progress: Progress | None) -> RunRep
     )
 
 
-def evidence_of(stack: Stack, item: Prepared, data: TestData, *, since: int, until: int) -> ScenarioEvidence:
+def evidence_of(stack: Stack, item: Prepared, data: TestData, *, since: int) -> ScenarioEvidence:
     mailbox = data.professional["mailbox"]
-    mine, internal = collect(
-        stack, since=since, until=until, run_id=item.tag, client_id=item.client.client_id
-    )
+    mine, internal = collect(stack, since=since, run_id=item.tag, client_id=item.client.client_id)
     messages = []
     if "mssante" in item.scenario.services:
         messages = [

@@ -81,15 +81,12 @@ class Stack:
         rows = self._get("/_sim/traffic", order="desc", limit=1, bodies="false")["exchanges"]
         return int(rows[0]["id"]) if rows else 0
 
-    def traffic(self, *, since_id: int, until_id: int | None = None) -> list[dict[str, Any]]:
-        """Every exchange after ``since_id`` (up to ``until_id``), with bodies, oldest first."""
+    def traffic(self, *, since_id: int) -> list[dict[str, Any]]:
+        """Every exchange after ``since_id``, with bodies, oldest first."""
         out: list[dict[str, Any]] = []
         while True:
             page = self._get("/_sim/traffic", since_id=since_id, limit=PAGE)["exchanges"]
-            for row in page:
-                if until_id is not None and row["id"] > until_id:
-                    return out
-                out.append(row)
+            out.extend(page)
             if len(page) < PAGE:
                 return out
             since_id = page[-1]["id"]

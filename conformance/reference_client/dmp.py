@@ -1,8 +1,9 @@
 """Feeding the DMP as a correct LPS does (dmp.md §3, §8, §9): status check (TD0.2), ITI-65 Provide
 Document Bundle with the qualified INS, replacement in one transaction, masking and deletion by PATCH.
 
-One transient failure of the DMP (5xx or a network error) is retried once with the same bundle, whose
-uniqueIds make the retry idempotent; a second failure is reported to the user.
+One transient failure of the DMP (5xx or a lost answer) is retried once; after a lost answer the client
+first looks the document up by its uniqueId, so a retry never stores it twice. A second failure is
+reported to the user.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ IDNPS = "urn:oid:1.2.250.1.71.4.2.1"
 IDNST = "urn:oid:1.2.250.1.71.4.2.2"
 MHD = "https://profiles.ihe.net/ITI/MHD"
 RETRY_DELAY = 0.2
+TIMEOUT = 30.0
 
 
 class DmpUnavailable(Exception):
@@ -173,15 +175,42 @@ def provide_bundle(
     return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
 
 
-def publish(http: httpx.Client, cfg: Config, bundle: dict[str, Any], *, retry: bool = True) -> str:
-    """POST the bundle; the id of the stored DocumentReference. Retries one transient failure."""
+def stored_id(http: httpx.Client, cfg: Config, unique_id: str) -> str | None:
+    """The DocumentReference already stored under ``unique_id`` (ITI-67 by identifier), if any."""
+    response = http.get(
+        f"{cfg.dmp_url}/fhir/DocumentReference",
+        params={"identifier": f"urn:ietf:rfc:3986|{unique_id}", "patient.identifier": cfg.patient_ins},
+    )
+    if response.status_code != 200:
+        return None
+    entries = [e for e in response.json().get("entry") or [] if (e.get("resource") or {}).get("id")]
+    return str(entries[0]["resource"]["id"]) if entries else None
+
+
+def publish(
+    http: httpx.Client,
+    cfg: Config,
+    bundle: dict[str, Any],
+    *,
+    retry: bool = True,
+    timeout: float = TIMEOUT,
+    check_before_retry: bool = True,
+) -> str:
+    """POST the bundle; the id of the stored DocumentReference. Retries one transient failure; after a
+    lost answer (timeout, broken connection) it first asks whether the document was stored, since the
+    DMP does not refuse a second copy of the same uniqueId."""
+    unique_id = bundle["entry"][1]["resource"]["masterIdentifier"]["value"]
     for attempt in range(2 if retry else 1):
+        lost = False
         try:
             response = http.post(
-                f"{cfg.dmp_url}/fhir", json=bundle, headers={"Content-Type": "application/fhir+json"}
+                f"{cfg.dmp_url}/fhir",
+                json=bundle,
+                headers={"Content-Type": "application/fhir+json"},
+                timeout=timeout,
             )
         except httpx.TransportError:
-            response = None
+            response, lost = None, True
         if response is not None and response.status_code < 500:
             response.raise_for_status()
             for entry in response.json().get("entry") or []:
@@ -189,6 +218,8 @@ def publish(http: httpx.Client, cfg: Config, bundle: dict[str, Any], *, retry: b
                 if location.startswith("DocumentReference/"):
                     return location.split("/")[1]
             raise ValueError("the DMP answer names no DocumentReference")
+        if lost and check_before_retry and (found := stored_id(http, cfg, unique_id)):
+            return found
         if attempt == 0 and retry:
             time.sleep(RETRY_DELAY)
     raise DmpUnavailable("the DMP is unavailable: the document was not sent, try again later")

@@ -59,6 +59,12 @@ MUTANTS = {
             "wrong-xdm", "builds IHE_XDM.zip without README.TXT and INDEX.HTM", ("MSS-06",), ("mss-send",)
         ),
         Mutant(
+            "impatient",
+            "gives up on a slow DMP after 0.5 s instead of waiting for its answer",
+            ("DMP-12",),
+            ("dmp-slow",),
+        ),
+        Mutant(
             "ciba-fast-poll",
             "polls the CIBA token endpoint without waiting the interval",
             ("PSC-09",),

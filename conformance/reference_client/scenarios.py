@@ -10,6 +10,9 @@ import httpx
 from . import cda, dmp, ins, mss, psc
 from .config import Config
 
+IMPATIENT_TIMEOUT = 0.5
+"""The ``impatient`` mutant gives up on the DMP after half a second and tells the user it failed."""
+
 
 class Refused(Exception):
     """The software stops on purpose and says why (the right outcome of a negative scenario)."""
@@ -73,7 +76,15 @@ class Lps:
         bundle = dmp.provide_bundle(
             self.cfg, identity.system, document, structure=structure, replaces=replaces
         )
-        return dmp.publish(self.http, self.cfg, bundle, retry=not self.cfg.broken("no-retry"))
+        impatient = self.cfg.broken("impatient")
+        return dmp.publish(
+            self.http,
+            self.cfg,
+            bundle,
+            retry=not (self.cfg.broken("no-retry") or impatient),
+            timeout=IMPATIENT_TIMEOUT if impatient else dmp.TIMEOUT,
+            check_before_retry=not impatient,
+        )
 
 
 def psc_login(cfg: Config) -> dict[str, Any]:
@@ -147,6 +158,7 @@ SCENARIOS: dict[str, Callable[[Config], dict[str, Any]]] = {
     "dmp-feed": dmp_feed,
     "dmp-unqualified": dmp_feed,
     "dmp-unavailable": dmp_feed,
+    "dmp-slow": dmp_feed,
     "dmp-replace-delete": dmp_replace_delete,
     "mss-send": mss_send,
     "parcours": parcours,

@@ -20,7 +20,7 @@ from ..checks import check, expect, fail, not_tested
 from ..evidence import Exchange, ScenarioEvidence
 from .ins import INS_OIDS
 
-FEED_SCENARIOS = ["dmp-feed", "dmp-replace-delete", "dmp-unavailable", "parcours"]
+FEED_SCENARIOS = ["dmp-feed", "dmp-replace-delete", "dmp-unavailable", "dmp-slow", "parcours"]
 CONTENT_SCENARIOS = ["dmp-feed", "dmp-replace-delete", "parcours"]
 """Where the bundle's content is judged (in ``dmp-unavailable`` only the behaviour under failure is)."""
 CDA_NS = {"cda": "urn:hl7-org:v3"}
@@ -281,3 +281,20 @@ def history(ev: ScenarioEvidence) -> str:
     expect(shown, f"the history read ({reads[-1].summary()}) does not show this software's own access")
     mine = (shown[-1].raw.get("response_body") or "").count(ev.client_id)
     return f"the history lists {mine} access(es) by this software"
+
+
+def unique_ids(ex: Exchange) -> list[str]:
+    return [str((doc.get("masterIdentifier") or {}).get("value", "")) for doc in documents(ex)]
+
+
+@check("DMP-12", ["DMP-ROBUST-01"], scenarios=["dmp-slow"], title="Waits for a slow DMP, sends once")
+def patient_with_slow_dmp(ev: ScenarioEvidence) -> str:
+    """With the DMP slow to answer, the software waits for the answer (or retries only what was not
+    stored): each document is stored once, and the software knows it was."""
+    stored = [uid for ex in feeds(ev) if ex.ok for uid in unique_ids(ex)]
+    expect(stored, f"no document was stored: the software did not wait for the DMP ({ev.driver.describe()})")
+    twice = sorted({uid for uid in stored if stored.count(uid) > 1})
+    expect(not twice, f"the same document was stored {stored.count(twice[0]) if twice else 0} times: {twice}")
+    expect(ev.driver.completed, f"the document was stored but the software reported: {ev.driver.describe()}")
+    slowest = max(ex.raw.get("duration_ms", 0) for ex in feeds(ev))
+    return f"waited {slowest / 1000:.1f} s; stored once"
