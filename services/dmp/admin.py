@@ -16,9 +16,10 @@ from services.kernel.traffic import annotate
 
 from . import codes, store
 from .administration import CLOSE_MOTIFS, transition
-from .context import audit, check_identity, open_dmp
+from .context import Access, actor_of, audit, check_identity, open_dmp, record_access
 from .dates import now
 from .models import DmpRecord
+from .policy import Mode
 from .resources import audit_event, dmp_patient
 from .search import patient_of
 
@@ -95,8 +96,18 @@ async def administer(
                 (stamp, motif, reason) if action == "close" else (None, None, None)
             )
             row.updated = stamp
-            return store.save_record(session, row=row)
+            saved = store.save_record(session, row=row)
+            record_access(
+                session,
+                Access(ins, "", saved, actor_of(request, caller), Mode.NORMAL, reason, idnat, client_id),
+                action="C" if action == "create" else "U",
+                subtype=f"admin-{action}",
+                description=f"{action} {motif if action == 'close' else ''}".strip(),
+            )
+            return saved
 
+        idnat = caller.idnat if isinstance(caller, Caller) else ""
+        client_id = caller.client_id if isinstance(caller, Caller) else caller.service
         row = await request.app.state.db.write(change_state)
     else:
         access = await open_dmp(
