@@ -19,6 +19,7 @@ from sqlmodel import Session
 from services.kernel.db import Database
 
 from . import receipts, store
+from .codes import mdm_error_label
 from .directory import Directory, DirectoryUnavailable
 from .findings import Finding, Refusal, error, warning
 from .inspection import Inspection, inspect
@@ -28,12 +29,6 @@ from .xdm import ZipLimits
 
 INTEGRATING_KINDS = ("ORG", "APP")
 """Boxes read by an integration platform, which returns the ``processed`` MDN itself (spec B5/B6)."""
-MDM_LABELS = {
-    "902": "Identifiant patient inconnu",
-    "903": "INS non présent dans le document",
-    "904": "INS ne correspond pas à celui stocké",
-    "905": "INS transmis incomplet",
-}
 
 
 @dataclass(frozen=True)
@@ -220,7 +215,7 @@ class Delivery:
                 message_id=found.message_id,
                 original_raw=raw,
                 error_code=code,
-                error_label=MDM_LABELS.get(code, ""),
+                error_label=mdm_error_label(code),
             )
             subject = f"{receipts.KO_PREFIX}[{code}] {found.subject}" if code else found.subject
             store.store_copy(

@@ -13,6 +13,10 @@ from typing import Any
 
 import httpx
 
+from services.kernel.errors import SocleError
+
+from .codes import mailbox_types
+
 IDNAT_PS_SYSTEM = "urn:oid:1.2.250.1.71.4.2.1"
 IDNAT_ST_SYSTEM = "urn:oid:1.2.250.1.71.4.2.2"
 RELIABILITY_URL = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-identity-reliability"
@@ -76,15 +80,11 @@ def _name(resource: dict[str, Any]) -> str:
 
 
 def _listing(kind: str, resource: dict[str, Any], address: str) -> Listing:
-    if kind == "Organization":
-        return Listing(
-            address,
-            _box_type(resource, address) or "ORG",
-            _identifier(resource, IDNAT_ST_SYSTEM),
-            _name(resource),
-        )
-    owner = _identifier(resource, IDNAT_PS_SYSTEM)
-    return Listing(address, _box_type(resource, address) or "PER", owner, _name(resource))
+    box_type = _box_type(resource, address)
+    if box_type not in mailbox_types():
+        box_type = "ORG" if kind == "Organization" else "PER"
+    system = IDNAT_ST_SYSTEM if kind == "Organization" else IDNAT_PS_SYSTEM
+    return Listing(address, box_type, _identifier(resource, system), _name(resource))
 
 
 def _reliability(patient: dict[str, Any]) -> str:
@@ -111,7 +111,7 @@ class Directory:
     ) -> dict[str, Any]:
         try:
             response = await self.peers.client(peer).get(path, params=params, headers=headers)
-        except (httpx.HTTPError, OSError) as exc:
+        except (httpx.HTTPError, OSError, SocleError) as exc:
             raise DirectoryUnavailable(f"{peer} unreachable: {exc}") from exc
         if response.status_code >= 500 or response.status_code in (401, 403, 429):
             raise DirectoryUnavailable(f"{peer} answered {response.status_code}")

@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from services.kernel.traffic import Exchange, TrafficRecorder
+from services.kernel.traffic import TrafficRecorder
+
+IMAP_STATUS = {"OK": 200, "NO": 401, "BAD": 400}
+"""IMAP answers have no number: the record's ``status`` column gets the HTTP status of the same outcome."""
 
 
 @dataclass(frozen=True)
@@ -33,18 +36,25 @@ class Evidence:
         **notes: Any,
     ) -> None:
         code = reply[:3]
+        status = int(code) if code.isdigit() else IMAP_STATUS.get(reply.split(" ", 1)[0], 0)
         self.recorder.add(
-            Exchange(
-                time=datetime.now(UTC),
-                service="mssante",
-                method=protocol,
-                path=command,
-                status=int(code) if code.isdigit() else 0,
-                duration_ms=round((time.perf_counter() - started) * 1000, 3),
-                client_id=client_id or None,
-                idnat=idnat or None,
-                patient=patient,
-                response_body=reply,
-                notes={key: value for key, value in notes.items() if value not in (None, "", [])},
-            )
+            {
+                "time": datetime.now(UTC),
+                "service": "mssante",
+                "method": protocol,
+                "path": command,
+                "query": "",
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                "client_id": client_id or None,
+                "idnat": idnat or None,
+                "patient": patient,
+                "run": None,
+                "caller": None,
+                "request_headers": {},
+                "request_body": None,
+                "response_headers": {},
+                "response_body": reply,
+                "notes": {key: value for key, value in notes.items() if value not in (None, "", [])},
+            }
         )

@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.psc_login import login
+
 from .builders import message
 from .conftest import TEST_PASSWORD, Mss
 
@@ -138,3 +140,28 @@ def test_new_mail_is_announced_on_noop(
 def test_the_ca_of_the_listeners_is_published(mss: Mss) -> None:
     pem = httpx.get(mss.api + "/ca.pem", timeout=30)
     assert pem.status_code == 200 and pem.text.startswith("-----BEGIN CERTIFICATE-----")
+
+
+def test_imap_logins_are_in_the_traffic_record(mss: Mss) -> None:
+    colleague = mss.professional(1)
+    tokens = login(mss.stack.base_url, idnat=colleague["idnat"])
+    client = mss.imap()
+    client.authenticate("XOAUTH2", lambda _: _xoauth2(colleague["mailbox"], tokens["access_token"]))
+    client.logout()
+    [record] = httpx.get(
+        mss.stack.base_url + "/_sim/traffic",
+        params={
+            "service": "mssante",
+            "method": "IMAP",
+            "client_id": tokens["client_id"],
+            "idnat": colleague["idnat"],
+            "order": "desc",
+            "limit": 1,
+        },
+        timeout=30,
+    ).json()["exchanges"]
+    assert (record["path"], record["status"], record["idnat"]) == (
+        "AUTHENTICATE XOAUTH2",
+        200,
+        colleague["idnat"],
+    )
