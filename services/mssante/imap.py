@@ -155,6 +155,10 @@ class Session(SelectedCommands):
         if self.tls:
             await self.send(f"{tag} BAD TLS already active")
             return
+        if getattr(self.reader, "_buffer", b""):
+            # Commands pipelined behind STARTTLS would run as if they came over TLS (CVE-2011-0411 class).
+            await self.send(f"{tag} BAD data after STARTTLS")
+            raise ConnectionAbortedError("plaintext pipelined after STARTTLS")
         await self.send(f"{tag} OK Begin TLS negotiation now")
         await self.writer.start_tls(self.context.tls)
         self.tls = True

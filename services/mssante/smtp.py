@@ -159,6 +159,8 @@ class SubmissionHandler:
             parts = blob.decode("utf-8").split("\x00")
             if len(parts) != 3:
                 raise AuthFailed("PLAIN expects authzid\\0authcid\\0password")
+            if parts[0] and parts[0] != parts[1]:
+                raise AuthFailed("acting for another identity (authzid) is not allowed")
             identity = await self.authenticator.password(parts[1], parts[2])
         except UnicodeDecodeError:
             return self._failed(AuthFailed("credentials are not UTF-8"))

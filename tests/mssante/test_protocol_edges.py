@@ -110,3 +110,23 @@ def test_tls_1_2_offers_only_ecdhe_with_gcm(mss: Mss) -> None:
     context.set_ciphers("ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES256-SHA")
     with pytest.raises((ssl.SSLError, ConnectionError)):
         _handshake(mss, context).close()
+
+
+def test_imap_commands_pipelined_behind_starttls_are_not_run(mss: Mss) -> None:
+    box = mss.organisation("cabinet")["mailbox"]
+    raw = socket.create_connection(("127.0.0.1", mss.stack.imap_port), timeout=30)
+    stream = raw.makefile("rwb")
+    stream.readline()
+    stream.write(f"s STARTTLS\r\nx LOGIN {box} {TEST_PASSWORD}\r\n".encode())
+    stream.flush()
+    assert stream.readline().startswith(b"s BAD")
+    assert stream.readline() == b""
+    raw.close()
+
+
+def test_smtp_plain_cannot_act_for_another_identity(mss: Mss) -> None:
+    box, other = mss.organisation("cabinet")["mailbox"], mss.professional(1)["mailbox"]
+    client = mss.smtp()
+    blob = base64.b64encode(f"{other}\0{box}\0{TEST_PASSWORD}".encode()).decode()
+    assert client.docmd("AUTH", f"PLAIN {blob}")[0] == 535
+    client.quit()
