@@ -49,9 +49,11 @@ class Caller:
 
 
 def _challenge(error: str | None = None, description: str = "") -> dict[str, str]:
+    """RFC 6750 §3 challenge; the description is reduced to the ASCII the header grammar allows."""
     value = 'Bearer realm="socle"'
     if error:
-        value += f', error="{error}", error_description="{description}"'
+        safe = "".join(c for c in description if 0x20 <= ord(c) < 0x7F and c not in '"\\')
+        value += f', error="{error}", error_description="{safe}"'
     return {"WWW-Authenticate": value}
 
 
@@ -115,7 +117,7 @@ class PscTokenVerifier:
         client = self.app.state.peers.client("prosanteconnect")
         response = await client.get(USERINFO_PATH, headers={"Authorization": f"Bearer {token}"})
         if response.status_code == 401:
-            raise invalid_token("token revoked or expired at Pro Santé Connect")
+            raise invalid_token("token revoked or expired at Pro Sante Connect")
         if response.status_code != 200:
             raise ServiceUnavailable(f"Pro Santé Connect userinfo answered {response.status_code}")
         info = response.json()
