@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from services.kernel.errors import BadRequest, NotFound
+from services.kernel.fhir import loads_json
 from services.kernel.settings import PSC_REALM_PATH
 
 from .ciba import decide
@@ -30,7 +31,7 @@ def provider_of(request: Request) -> Provider:
 @router.put("/clients/{client_id}/settings")
 async def client_settings(request: Request, client_id: str) -> dict[str, Any]:
     """Change a client's ``socle_*`` settings (``null`` clears one), e.g. ``socle_test_behaviour``."""
-    body = await request.json()
+    body = loads_json(await request.body())
     if not isinstance(body, dict):
         raise BadRequest("a JSON object of socle_* settings is expected")
     try:
