@@ -57,6 +57,10 @@ def _parse(request: Request, address: str) -> MssAddress:
     return parse(address, _operator(request).settings.mss_patient_domain)
 
 
+MAX_ID = 2**63 - 1
+"""The largest id a database integer holds (SQLite and PostgreSQL BIGINT)."""
+
+
 def _may_act(caller: object, box: Any) -> None:
     """A professional acts only for a box of theirs; a peer service (the console) for any."""
     if isinstance(caller, Caller) and caller.idnat not in (*box.members, box.owner):
@@ -64,6 +68,8 @@ def _may_act(caller: object, box: Any) -> None:
 
 
 async def _message(request: Request, message_id: int) -> Any:
+    if not 0 <= message_id <= MAX_ID:  # beyond a database integer: no such message, not an overflow
+        raise NotFound(f"no message {message_id}")
     found = await _operator(request).database.read(lambda s: store.message(s, message_id=message_id))
     if found is None:
         raise NotFound(f"no message {message_id}")
@@ -113,7 +119,7 @@ async def search(
     until: datetime | None = None,
     kind: str | None = None,
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_ID),
 ) -> dict[str, Any]:
     """Newest first; ``address`` matches the mailbox, the From header or the envelope sender."""
     mailbox = _canonical(request, mailbox)
@@ -175,7 +181,9 @@ async def one_attachment(request: Request, message_id: int, index: int) -> Respo
 
 @router.delete("/messages/{message_id}", status_code=204)
 async def delete(request: Request, message_id: int) -> Response:
-    if not await _operator(request).database.write(lambda s: store.delete_message(s, message_id=message_id)):
+    if not 0 <= message_id <= MAX_ID or not await _operator(request).database.write(
+        lambda s: store.delete_message(s, message_id=message_id)
+    ):
         raise NotFound(f"no message {message_id}")
     return Response(status_code=204)
 
