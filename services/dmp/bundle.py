@@ -286,3 +286,48 @@ def _plan_document(
     binary_id = new_id()
     plan.binaries.append(PlannedBinary(binary_index, binary_id, facts.content_type, data))
     plan.documents.append(PlannedDocument(index, new_id(), facts, binary_id))
+
+
+def plan_simplified(resource: Any) -> Submission:
+    """ITI-105: one DocumentReference with its content inline, checked like a one-document bundle."""
+    if not isinstance(resource, dict) or resource.get("resourceType") != "DocumentReference":
+        raise BadRequest(
+            "ITI-105 expects a DocumentReference", expression=["DocumentReference"], fhir_code="structure"
+        )
+    issues = Issues()
+    _structure(issues, 0, resource)
+    issues.rebase("Bundle.entry[0].resource", "DocumentReference")
+    issues.raise_if_any()
+    facts, found = check_document(resource, simplified=True)
+    found.raise_if_any()
+    assert facts is not None  # check_document gives facts whenever it found no issue
+    base = "DocumentReference.content[0].attachment"
+    data = decode_base64(issues, f"{base}.data", facts.data)
+    if facts.size is not None and facts.size != len(data):
+        issues.add(f"{base}.size", f"declared {facts.size} bytes, the data has {len(data)}", "invalid")
+    if facts.hash is not None and facts.hash != sha1_base64(data):
+        issues.add(f"{base}.hash", "is not the SHA-1 (base64) of the data", "invalid")
+    if facts.content_type in CDA_CONTENT_TYPES and data:
+        issues.extend(
+            check_cda(
+                data,
+                base="DocumentReference",
+                ins=facts.patient_ins,
+                type_code=facts.type_code,
+                authors=facts.authors,
+            )
+        )
+    issues.raise_if_any()
+    facts.size, facts.hash = len(data), sha1_base64(data)
+    plan = Submission(
+        patient=(facts.patient_system, facts.patient_ins),
+        set_entry=0,
+        set_id=new_id(),
+        set_resource={},
+        set_unique_id="",
+        date=facts.date,
+    )
+    binary_id = new_id()
+    plan.binaries.append(PlannedBinary(0, binary_id, facts.content_type, data))
+    plan.documents.append(PlannedDocument(0, new_id(), facts, binary_id))
+    return plan

@@ -6,7 +6,6 @@ Routes parse HTTP and call these; the rules live in the domain modules (``bundle
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 
@@ -14,16 +13,14 @@ from anyio import to_thread
 from fastapi import Request
 from sqlmodel import Session
 
-from services.kernel.errors import BadRequest, Forbidden, Gone, NotFound, SocleError, Unprocessable
-from services.kernel.fhir import parse_resource, searchset
+from services.kernel.errors import Forbidden, Gone, NotFound, SocleError, Unprocessable
+from services.kernel.fhir import searchset
 from services.kernel.tokens import Caller, ServiceCaller
 
 from . import store
-from .bundle import PlannedBinary, PlannedDocument, Submission, new_id, plan_bundle, sha1_base64
-from .cda import check_cda
+from .bundle import Submission, plan_bundle, plan_simplified
 from .context import Access, audit, notify_first_access, open_dmp, record_access
 from .dates import now
-from .documents import CDA_CONTENT_TYPES, check_document
 from .models import DmpDocument
 from .patch import MetadataChange, apply_labels, from_fhirpath_patch, from_json_patch
 from .policy import Role
@@ -83,33 +80,8 @@ def _check_replace_right(session: Session, access: Access, target: str) -> None:
 
 async def simplified_publish(request: Request, caller: Caller, body: Any) -> dict[str, Any]:
     """ITI-105: one DocumentReference with its content inline; replacement deprecates the target itself."""
-    if not isinstance(body, dict) or body.get("resourceType") != "DocumentReference":
-        raise BadRequest(
-            "ITI-105 expects a DocumentReference", expression=["DocumentReference"], fhir_code="structure"
-        )
-    parse_resource(body, "DocumentReference")
-    facts, issues = check_document(body, simplified=True)
-    if facts is None:
-        issues.raise_if_any()
-        raise AssertionError("unreachable")
-    data = base64.b64decode(facts.data or "")
-    if facts.size is not None and facts.size != len(data):
-        raise BadRequest(
-            "size differs from the data", expression=["DocumentReference.content[0].attachment.size"]
-        )
-    if facts.hash is not None and facts.hash != sha1_base64(data):
-        raise BadRequest(
-            "hash is not the SHA-1 of the data", expression=["DocumentReference.content[0].attachment.hash"]
-        )
-    if facts.content_type in CDA_CONTENT_TYPES:
-        check_cda(
-            data,
-            base="DocumentReference",
-            ins=facts.patient_ins,
-            type_code=facts.type_code,
-            authors=facts.authors,
-        ).raise_if_any()
-    facts.size, facts.hash = len(data), sha1_base64(data)
+    plan = await to_thread.run_sync(plan_simplified, body)
+    facts = plan.documents[0].facts
     access = await open_dmp(
         request,
         caller,
@@ -119,17 +91,6 @@ async def simplified_publish(request: Request, caller: Caller, body: Any) -> dic
         expression="DocumentReference.subject",
         subtype="ITI-105",
     )
-    plan = Submission(
-        patient=(facts.patient_system, facts.patient_ins),
-        set_entry=0,
-        set_id=new_id(),
-        set_resource={},
-        set_unique_id="",
-        date=facts.date,
-    )
-    binary_id = new_id()
-    plan.binaries.append(PlannedBinary(0, binary_id, facts.content_type, data))
-    plan.documents.append(PlannedDocument(0, new_id(), facts, binary_id))
     rows = await _save(request, access, plan, now(), "ITI-105")
     return served(rows[0].resource, base_url(request))
 

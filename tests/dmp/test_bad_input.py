@@ -183,3 +183,32 @@ def test_wrong_media_type_and_not_json(dmp: TestClient) -> None:
     )
     assert response.status_code == 400
     assert response.json()["resourceType"] == "OperationOutcome"
+
+
+def test_simplified_publish_bad_input(dmp: TestClient) -> None:
+    import base64
+
+    from tests.dmp.builders import cda, document_reference
+
+    data = cda(REFERENCE_INS)
+    good = document_reference(REFERENCE_INS, data)
+    del good["content"][0]["attachment"]["url"]
+    good["content"][0]["attachment"]["data"] = base64.b64encode(data).decode()
+    cases = [
+        (
+            mutated(good, "content.0.attachment.data", "not base64!"),
+            "DocumentReference.content[0].attachment.data",
+        ),
+        (mutated(good, "status", "bogus"), "DocumentReference.status"),
+        (mutated(good, "content.0.attachment.size", 1), "DocumentReference.content[0].attachment.size"),
+        (
+            mutated(good, "content.0.attachment.url", "urn:uuid:x"),
+            "DocumentReference.content[0].attachment.url",
+        ),
+    ]
+    for body, expression in cases:
+        assert_outcome(
+            dmp.post("/fhir/DocumentReference", json=body, headers=as_pro(MT_IDNAT)), 400, expression
+        )
+    found = dmp.get("/fhir/DocumentReference", params=patient_query(), headers=as_pro(MT_IDNAT))
+    assert found.json()["total"] == 0
