@@ -28,11 +28,26 @@ BENCHMARKS: dict[str, Callable[[], list[dict[str, object]]]] = {
 }
 
 
+COLUMNS = ("figure", "value", "baseline", "ratio", "better", "goal")
+
+
+def _table(results: dict[str, list[dict[str, object]]]) -> Table:
+    table = Table(title="socle benchmarks (ratio = socle / baseline run alongside)")
+    for column in ("benchmark", "figure", "socle", "baseline", "ratio", "better", "goal"):
+        table.add_column(column)
+    for name, rows in results.items():
+        for row in rows:
+            table.add_row(name, *(str(row.get(k, "")) for k in COLUMNS))
+    return table
+
+
 def main(selected: list[str]) -> int:
     console = Console()
     results: dict[str, list[dict[str, object]]] = {}
     seconds: dict[str, float] = {}
     failed = []
+    out = Path(__file__).parent / "results"
+    out.mkdir(exist_ok=True)
     for name, run in BENCHMARKS.items():
         if selected and name not in selected:
             continue
@@ -40,25 +55,15 @@ def main(selected: list[str]) -> int:
         started = time.perf_counter()
         try:
             results[name] = run()
+            console.print(_table({name: results[name]}))
         except Exception:  # one broken benchmark must not hide the figures of the others
             console.print(traceback.format_exc())
             failed.append(name)
         seconds[name] = round(time.perf_counter() - started, 1)
         console.print(f"{name}: {seconds[name]} s")
-    table = Table(title="socle benchmarks (ratio = socle / baseline run alongside)")
-    for column in ("benchmark", "figure", "socle", "baseline", "ratio", "better", "goal"):
-        table.add_column(column)
-    for name, rows in results.items():
-        for row in rows:
-            table.add_row(
-                name,
-                *(str(row.get(k, "")) for k in ("figure", "value", "baseline", "ratio", "better", "goal")),
-            )
-    console.print(table)
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    document = {"time": time.time(), "seconds": seconds, "failed": failed, "results": results}
-    (out / "latest.json").write_text(json.dumps(document, indent=2))
+        document = {"time": time.time(), "seconds": seconds, "failed": failed, "results": results}
+        (out / "latest.json").write_text(json.dumps(document, indent=2))
+    console.print(_table(results))
     return 1 if failed else 0
 
 

@@ -32,14 +32,16 @@ CONCURRENCY = 4
 
 
 def _patients(folder: Path, count: int) -> list[tuple[str, str]]:
-    """(INS, system) of random bulk patients that have documents."""
+    """(INS, system) of random bulk patients that have documents and a qualified identity."""
     with sqlite3.connect(folder / "dmp.db") as connection:
+        connection.execute("ATTACH DATABASE ? AS ins", (str(folder / "ins.db"),))
         top = connection.execute("SELECT max(rowid) FROM dmp_document").fetchone()[0]
         rowids = random.Random(10).sample(range(1, top + 1), count)
         marks = ",".join("?" * len(rowids))
         return connection.execute(
-            "SELECT patient_ins, json_extract(resource, '$.subject.identifier.system') FROM dmp_document"
-            f" WHERE rowid IN ({marks}) AND unique_id LIKE 'urn:oid:1.2.250.1.213.9.%'",
+            "SELECT d.patient_ins, json_extract(d.resource, '$.subject.identifier.system')"
+            " FROM dmp_document d JOIN ins.ins_identity i ON i.ins = d.patient_ins"
+            f" WHERE d.rowid IN ({marks}) AND i.origin = 'bulk' AND i.identity_status = 'QUAL'",
             rowids,
         ).fetchall()
 
@@ -83,7 +85,7 @@ async def _measure(base: str, token: str, patients: list[tuple[str, str]]) -> di
             ins, system = patients[index % len(patients)]
             root = system.removeprefix("urn:oid:")
             body = bundle(ins, system=system, data=cda(ins, root=root))
-            answer = await http.post("", json=body)
+            answer = await http.post(base + "/dmp/fhir", json=body)
             if answer.status_code != 200:
                 raise RuntimeError(f"ITI-65 answered {answer.status_code}: {answer.text[:300]}")
 
@@ -93,7 +95,7 @@ async def _measure(base: str, token: str, patients: list[tuple[str, str]]) -> di
         padded = cda(ins, root=system.removeprefix("urn:oid:")).replace(
             b"</ClinicalDocument>", b"<!--" + b"x" * LARGE + b"--></ClinicalDocument>"
         )
-        answer = await http.post("", json=bundle(ins, system=system, data=padded))
+        answer = await http.post(base + "/dmp/fhir", json=bundle(ins, system=system, data=padded))
         answer.raise_for_status()
         location = answer.json()["entry"][2]["response"]["location"]
         binary = "/Binary/" + location.split("Binary/")[1].split("/")[0]
