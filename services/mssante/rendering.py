@@ -105,24 +105,32 @@ def compose(
     domain: str,
 ) -> bytes:
     """An RFC 5322 message in UTF-8 (SC.MSS/CONF.19) from the API's send request."""
-    message = EmailMessage(policy=policy.SMTP)
-    message["From"] = sender
-    message["To"] = ", ".join(to)
-    message["Subject"] = subject
-    message["Date"] = format_datetime(datetime.now(UTC))
-    message["Message-ID"] = make_msgid(domain=domain)
-    for name, value in headers.items():
-        if name.lower() in ("from", "to", "subject", "date", "message-id"):
-            raise ComposeError(f"{name} is set from the request fields")
-        message[name] = value
-    message.set_content(text, charset="utf-8")
-    for file in files:
-        try:
-            data = base64.b64decode(file.get("content_base64", ""), validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise ComposeError(f"attachment {file.get('filename')!r} is not base64") from exc
-        maintype, _, subtype = file.get("content_type", "application/octet-stream").partition("/")
-        message.add_attachment(
-            data, maintype=maintype, subtype=subtype or "octet-stream", filename=file.get("filename", "file")
-        )
-    return message.as_bytes()
+    try:
+        message = EmailMessage(policy=policy.SMTP)
+        message["From"] = sender
+        message["To"] = ", ".join(to)
+        message["Subject"] = subject
+        message["Date"] = format_datetime(datetime.now(UTC))
+        message["Message-ID"] = make_msgid(domain=domain)
+        for name, value in headers.items():
+            if name.lower() in ("from", "to", "subject", "date", "message-id"):
+                raise ComposeError(f"{name} is set from the request fields")
+            message[name] = value
+        message.set_content(text, charset="utf-8")
+        for file in files:
+            try:
+                data = base64.b64decode(file.get("content_base64", ""), validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise ComposeError(f"attachment {file.get('filename')!r} is not base64") from exc
+            maintype, _, subtype = file.get("content_type", "application/octet-stream").partition("/")
+            message.add_attachment(
+                data,
+                maintype=maintype,
+                subtype=subtype or "octet-stream",
+                filename=file.get("filename", "file"),
+            )
+        return message.as_bytes()
+    except ComposeError:
+        raise
+    except (ValueError, IndexError, TypeError) as exc:  # CR/LF in a header (injection), a malformed address
+        raise ComposeError(f"the request does not make a valid message: {exc}") from None
