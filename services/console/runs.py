@@ -27,6 +27,9 @@ from .models import ConformanceRun
 MUTANT = re.compile(r"^[a-z0-9_-]{1,40}$")
 OUTPUT_LIMIT = 200_000
 STATUS_OF_EXIT = {0: "passed", 1: "failed"}
+RUN_TIMEOUT_SECONDS = 30 * 60
+"""A run never stays "running" for ever: every scenario has its own 60 s limit in the suite, and a
+command still alive after this is stopped and reported as an error."""
 
 
 def _now() -> datetime:
@@ -82,7 +85,11 @@ class Runs:
         return run
 
     async def _finish(self, run_id: str, process: asyncio.subprocess.Process) -> None:
-        code = await process.wait()
+        try:
+            code = await asyncio.wait_for(process.wait(), RUN_TIMEOUT_SECONDS)
+        except TimeoutError:
+            process.kill()
+            code = await process.wait()
 
         def record(session: Session) -> None:
             run = session.get(ConformanceRun, run_id)

@@ -8,7 +8,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
-WAIT_SECONDS = 20
+WAIT_SECONDS = 30
 
 
 def wait_for(browser: WebDriver, css: str) -> WebElement:

@@ -11,8 +11,10 @@ from tests.support import RunningStack
 
 from .pages import wait_for, wait_for_url
 
-pytestmark = pytest.mark.browser
-RUN_SECONDS = 120
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("console-conformance")]
+"""One worker per module: its tests share the module's browser and fixtures (login, stack, data)."""
+RUN_SECONDS = 240
+"""Generous: a run is a few seconds, but CI runs every test folder at once on two cores."""
 
 
 def test_a_run_started_in_the_page_ends_with_its_report_and_evidence(

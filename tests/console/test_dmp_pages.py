@@ -20,7 +20,8 @@ from tests.support import RunningStack
 
 from .pages import wait_for, wait_for_text
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("console-dmp")]
+"""One worker per module: its tests share the module's browser and fixtures (login, stack, data)."""
 OPPOSED_INS = "236066322083656"
 """TCHITCHI CATARINA BELLA: open DMP, opposed to professional access (fixtures)."""
 

@@ -18,7 +18,8 @@ from tests.support import RunningStack, start_stack
 
 from .pages import wait_for, wait_for_text, wait_for_url
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("console-login")]
+"""One worker per module: its tests share the module's browser and fixtures (login, stack, data)."""
 
 
 @pytest.fixture(scope="module")
