@@ -110,7 +110,7 @@ class Client(ClientMixin):
 
     @property
     def pkce_required(self) -> bool:
-        return bool(self.metadata.get("socle_require_pkce", self.auth_method == "none"))
+        return bool(self.metadata.get("socle_require_pkce", True))
 
     @property
     def access_token_audience(self) -> str | None:

@@ -88,11 +88,16 @@ def test_plain_pkce_is_refused_unless_the_client_allows_it(psc: TestClient) -> N
     assert _redirected_error(psc, params)["error"] == "invalid_request"
 
 
-def test_pkce_required_by_a_client_setting(psc: TestClient) -> None:
-    client = register(psc, socle_require_pkce=True)
+def test_pkce_is_required_unless_a_client_opts_out(psc: TestClient) -> None:
+    """RFC 9700 §2.1.1: PKCE by default; a vendor whose software predates it can opt its client out."""
+    client = register(psc)
     params = auth_params(client)
     del params["code_challenge"], params["code_challenge_method"]
     assert _redirected_error(psc, params)["error"] == "invalid_request"
+    lax = register(psc, socle_require_pkce=False)
+    params = auth_params(lax)
+    del params["code_challenge"], params["code_challenge_method"]
+    assert "code" in authorize(psc, params)
 
 
 def test_unknown_login_hint_is_refused_in_auto_login(psc: TestClient) -> None:
