@@ -124,6 +124,9 @@ class Stack:
     ) -> RegisteredClient:
         """A fresh PSC client (RFC 7591 dynamic registration); ``extra`` carries socle's test settings."""
         metadata = {
+            # PSC refuses a login without PKCE by default; the suite lets it through so that the missing
+            # PKCE shows in the evidence and fails its own check (PSC-02) instead of stopping the scenario.
+            "socle_require_pkce": False,
             **(extra or {}),
             "client_name": name,
             "redirect_uris": redirect_uris,
