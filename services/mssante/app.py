@@ -64,6 +64,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     async def reset() -> None:
         database.clear()
         mailboxes.seed(database, boxes)
+        resolver.forget()
 
     app.state.reset = reset
     evidence = Evidence(app.state.runtime.recorder)

@@ -27,6 +27,11 @@ from .models import KIND_PATIENT, Mailbox, Message
 from .settings import MssSettings
 from .xdm import ZipLimits
 
+
+def _removed(address: str) -> receipts.Failure:
+    return receipts.Failure(address, "5.1.1", "550 5.1.1 mailbox removed since the transaction began")
+
+
 INTEGRATING_KINDS = ("ORG", "APP")
 """Boxes read by an integration platform, which returns the ``processed`` MDN itself (spec B5/B6)."""
 
@@ -154,14 +159,13 @@ class Delivery:
         def work(session: Session) -> Outcome:
             ids, failed = [], []
             for box in submission.recipients:
-                fresh = store.mailbox(session, address=box.address) or box
-                failure = self._failure(fresh, found, len(raw))
-                if failure:
-                    failed.append(failure)
+                fresh = store.mailbox(session, address=box.address)
+                failure = self._failure(fresh, found, len(raw)) if fresh else _removed(box.address)
+                if failure or fresh is None:
+                    failed.append(failure or _removed(box.address))
                     continue
-                ids.append(
-                    store.store_copy(session, box=fresh, message=_copy(fresh, raw, found, submission, now)).id
-                )
+                copy = _copy(fresh, raw, found, submission, now)
+                ids.append(store.store_copy(session, box=fresh, message=copy).id)
             if not ids:
                 raise Refusal(failed[0].diagnostic)
             self._reports(session, submission, found, raw, failed, now)
@@ -182,7 +186,9 @@ class Delivery:
         sender_box = submission.sender_box
         if sender_box is None or found.kind != "message":
             return
-        box = store.mailbox(session, address=sender_box.address) or sender_box
+        box = store.mailbox(session, address=sender_box.address)
+        if box is None:
+            return
         domain = self.settings.mss_domain
         if failed:
             report = receipts.dsn(

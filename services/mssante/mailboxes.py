@@ -7,6 +7,7 @@ used, so bulk professionals added by ``socle seed`` work without any MSSanté se
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +65,9 @@ def seed(database: Database, boxes: list[BoxSpec]) -> None:
             )
 
 
+BOX_CACHE_SECONDS = 30.0
+
+
 class Rejected(Exception):
     """An address the operator will not serve, with the SMTP reply that says why."""
 
@@ -77,6 +81,9 @@ class Resolver:
         self.settings = settings
         self.database = database
         self.directory = Directory(peers)
+        self._boxes: dict[str, tuple[float, Mailbox]] = {}
+        """Boxes resolved lately: a submission names its sender and recipients several times (MAIL,
+        RCPT, DATA); delivery re-reads each box inside its transaction, so a remembered one is safe."""
 
     async def resolve(self, address: MssAddress) -> Mailbox:
         """The hosted box of ``address``, or :class:`Rejected` with the RFC 5321/3463 reply."""
@@ -89,9 +96,24 @@ class Resolver:
             raise Rejected(f"553 5.1.3 {exc}") from exc
         except DirectoryUnavailable as exc:
             raise Rejected(f"451 4.4.3 directory unavailable, try again later ({exc})") from exc
+        known = self._boxes.get(spec.address)
+        if (
+            known
+            and time.monotonic() - known[0] < BOX_CACHE_SECONDS
+            and set(spec.members) <= set(known[1].members)
+        ):
+            return known[1]
         existing = await self.database.read(lambda session: store.mailbox(session, address=spec.address))
-        if existing is not None and set(spec.members) <= set(existing.members):
-            return existing
+        if existing is None or not set(spec.members) <= set(existing.members):
+            existing = await self._ensure(spec)
+        self._boxes[spec.address] = (time.monotonic(), existing)
+        return existing
+
+    def forget(self) -> None:
+        """Drop remembered boxes (after ``/_sim/reset``)."""
+        self._boxes.clear()
+
+    async def _ensure(self, spec: BoxSpec) -> Mailbox:
         return await self.database.write(
             lambda session: store.ensure_mailbox(
                 session,
