@@ -207,7 +207,8 @@ def settle(stack: Stack, delayed: float) -> None:
 
 
 def batches(selected: list[Scenario], *, parallel: bool) -> list[list[Scenario]]:
-    """Scenarios that share nothing (their own PSC client, no fault, no mailbox) run side by side."""
+    """Scenarios that need no fault and no mailbox run side by side, each with its own PSC client (their
+    evidence is told apart by client and run tag); the others run one at a time after them."""
     alone = [[s] for s in selected if not (parallel and s.isolated)]
     together = [s for s in selected if parallel and s.isolated]
     return ([together] if together else []) + alone
@@ -246,7 +247,7 @@ def _run(stack: Stack, options: RunOptions, progress: Progress | None) -> RunRep
         )
 
     def prepare(scenario: Scenario) -> Prepared:
-        client = register(scenario) if scenario.psc_client else main_client
+        client = register(scenario) if scenario.psc_client or parallel else main_client
         tag = f"{run_id}.{scenario.id}"
         env = driver_env(stack, options, tag, client, data, scenario, smtp)
         faults = [stack.add_fault(rule) for rule in scenario.faults]
@@ -256,7 +257,8 @@ def _run(stack: Stack, options: RunOptions, progress: Progress | None) -> RunRep
     main_client = register()
     selected = [s for s in SCENARIOS if not options.scenarios or s.id in options.scenarios]
     done: list[Prepared] = []
-    for batch in batches(selected, parallel=not options.wait):
+    parallel = not options.wait
+    for batch in batches(selected, parallel=parallel):
         stack.clear_faults()
         prepared = [prepare(scenario) for scenario in batch]
         since = stack.last_exchange_id()
