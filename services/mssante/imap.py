@@ -69,7 +69,8 @@ class Session(SelectedCommands):
         while match := LITERAL.search(line):
             size = int(match.group(1))
             if size > LITERAL_LIMIT:
-                raise ImapError("literal too large")
+                await self.send(f"* BYE literal of {size} bytes over the {LITERAL_LIMIT} limit")
+                raise ConnectionAbortedError("literal too large")
             if not match.group(2):
                 await self.send("+ Ready for literal data")
             literals.append(await self.reader.readexactly(size))
@@ -121,10 +122,12 @@ class Session(SelectedCommands):
         if command == "STARTTLS":
             await self.starttls(tag)
             return False
-        if command == "AUTHENTICATE":
-            await self.authenticate(tag, text(tokens(args, literals)[0]).upper(), tokens(args, literals)[1:])
-            return False
         parsed = tokens(args, literals)
+        if command == "AUTHENTICATE":
+            if not parsed:
+                raise ImapError("AUTHENTICATE mechanism [initial-response]")
+            await self.authenticate(tag, text(parsed[0]).upper(), parsed[1:])
+            return False
         handler = getattr(self, f"cmd_{command}", None)
         if command == "UID" and parsed:
             handler, command = (

@@ -130,3 +130,11 @@ def test_smtp_plain_cannot_act_for_another_identity(mss: Mss) -> None:
     blob = base64.b64encode(f"{other}\0{box}\0{TEST_PASSWORD}".encode()).decode()
     assert client.docmd("AUTH", f"PLAIN {blob}")[0] == 535
     client.quit()
+
+
+def test_imap_oversized_literal_ends_the_session(mss: Mss) -> None:
+    imap = Imap(mss)
+    imap.send(b"a1 LOGIN {999999999+}\r\n")
+    assert imap.line().startswith(b"* BYE")
+    assert imap.line() == b""
+    imap.sock.close()
