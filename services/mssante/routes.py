@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
+from lxml import etree
 from pydantic import BaseModel, Field
 from starlette.responses import PlainTextResponse, Response
 
@@ -24,6 +25,7 @@ from .findings import Refusal
 from .mailboxes import Rejected
 
 router = APIRouter(prefix="/api", tags=["mailboxes"])
+WHITELIST_NS = "https://listeblanche.mssante.fr/schema"
 
 
 class Attachment(BaseModel):
@@ -81,6 +83,17 @@ async def ca_certificate(request: Request) -> Response:
     """The test CA that signed the SMTP/IMAP server certificate: give it to clients to verify TLS."""
     pem = _operator(request).tls.ca_cert.read_bytes()
     return Response(pem, media_type="application/x-pem-file")
+
+
+@router.get("/listeblanchemssante.xml")
+async def whitelist(request: Request) -> Response:
+    """The trust-space domain list in the shape ANS publishes (spec B1: ``//Domaine/Nom``)."""
+    root = etree.Element(f"{{{WHITELIST_NS}}}ListeBlanche", nsmap={None: WHITELIST_NS})
+    for domain in sorted(_operator(request).settings.trust_domains):
+        entry = etree.SubElement(root, f"{{{WHITELIST_NS}}}Domaine")
+        etree.SubElement(entry, f"{{{WHITELIST_NS}}}Nom").text = domain
+    body = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return Response(body, media_type="application/xml")
 
 
 @router.get("/mailboxes")

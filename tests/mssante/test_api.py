@@ -128,3 +128,13 @@ def test_send_refusals_are_clear(mss: Mss, doctor: dict[str, Any]) -> None:
         "attachments": [{"filename": "a", "content_base64": "@@@"}],
     }
     assert httpx.post(mss.api + "/send", json=bad, headers=auth, timeout=30).status_code == 422
+
+
+def test_the_trust_space_whitelist_is_published(mss: Mss) -> None:
+    from defusedxml import ElementTree
+
+    response = httpx.get(mss.api + "/listeblanchemssante.xml", timeout=30)
+    assert response.headers["content-type"].startswith("application/xml")
+    root = ElementTree.fromstring(response.content)
+    names = [n.text for n in root.iter("{https://listeblanche.mssante.fr/schema}Nom")]
+    assert {"socle.mssante.fr", "patient.mssante.fr"} <= set(names)
