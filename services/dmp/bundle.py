@@ -78,24 +78,50 @@ def decode_base64(issues: Issues, path: str, value: Any) -> bytes:
         return b""
 
 
+def _parse(issues: Issues, where: str, resource: dict[str, Any]) -> bool:
+    """Structure check of one resource by fhir.resources; False (and the issues named) when it fails."""
+    kind = str(resource.get("resourceType"))
+    try:
+        parse_resource(resource)
+    except SocleError as exc:
+        for expression in exc.expression or [where]:
+            named = where + expression[len(kind) :] if expression.startswith(kind) else expression
+            issues.add(named, exc.message, "structure")
+        return False
+    except (KeyError, AttributeError, TypeError, ValueError) as exc:
+        # fhir_core raises these, not a ValidationError, on some shapes (a resource where a type is due)
+        issues.add(where, f"not a valid {kind}: {type(exc).__name__} {exc}", "structure")
+        return False
+    return True
+
+
 def _structure(issues: Issues, index: int, resource: Any) -> dict[str, Any] | None:
-    """The entry's resource if fhir.resources accepts its structure (nested resources are not checked by Bundle)."""
+    """The entry's resource if fhir.resources accepts its structure, contained resources included
+    (fhir.resources does not descend into a Bundle's entries nor into ``contained``)."""
     base = f"Bundle.entry[{index}].resource"
     if not isinstance(resource, dict):
         issues.add(base, "each entry carries a resource", "required")
         return None
-    try:
-        parse_resource(resource)
-    except SocleError as exc:
-        kind = str(resource.get("resourceType"))
-        for expression in exc.expression or [base]:
-            issues.add(
-                base + expression[len(kind) :] if expression.startswith(kind) else expression,
-                exc.message,
-                "structure",
-            )
-        return None
-    return resource
+    contained = resource.get("contained") if isinstance(resource.get("contained"), list) else []
+    parts = [(base, resource)] + [
+        (f"{base}.contained[{i}]", item) for i, item in enumerate(contained) if isinstance(item, dict)
+    ]
+    valid = [_parse(issues, where, part) for where, part in parts]
+    return resource if all(valid) else None
+
+
+def _shell(bundle: dict[str, Any]) -> None:
+    """The Bundle's own structure (entries, requests, fullUrls), its entries' resources set aside."""
+    issues = Issues()
+    entries = bundle.get("entry")
+    shell = dict(bundle)
+    if isinstance(entries, list):
+        shell["entry"] = [
+            {k: v for k, v in entry.items() if k != "resource"} if isinstance(entry, dict) else entry
+            for entry in entries
+        ]
+    _parse(issues, "Bundle", shell)
+    issues.raise_if_any()
 
 
 def _patch_target(issues: Issues, index: int, entry: dict[str, Any], resource: dict[str, Any]) -> str:
@@ -131,6 +157,7 @@ def plan_bundle(bundle: Any) -> Submission:
         raise BadRequest("ITI-65 expects a Bundle", expression=["Bundle"], fhir_code="structure")
     if bundle.get("type") != "transaction":
         raise BadRequest("the Bundle type must be transaction", expression=["Bundle.type"], fhir_code="value")
+    _shell(bundle)
     entries = bundle.get("entry") or []
     if not isinstance(entries, list) or not entries:
         raise BadRequest("the Bundle has no entry", expression=["Bundle.entry"], fhir_code="required")

@@ -79,8 +79,11 @@ def idnat_of(actor: dict[str, Any], contained: dict[str, dict[str, Any]]) -> str
 
 def name_of(actor: dict[str, Any], contained: dict[str, dict[str, Any]]) -> str:
     names = actor.get("name")
-    if isinstance(names, list) and names:
-        return f"{' '.join(names[0].get('given') or [])} {names[0].get('family', '')}".strip().upper()
+    if isinstance(names, list) and names and isinstance(names[0], dict):
+        parts = [g for g in names[0].get("given") or [] if isinstance(g, str)] + [
+            str(names[0].get("family") or "")
+        ]
+        return " ".join(parts).strip().upper()
     ref = (actor.get("practitioner") or {}).get("reference", "")
     if ref.startswith("#") and ref[1:] in contained:
         return name_of(contained[ref[1:]], contained)
