@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
@@ -29,3 +30,14 @@ def wait_for_url(browser: WebDriver, fragment: str) -> str:
 
 def texts(browser: WebDriver, css: str) -> list[str]:
     return [element.text for element in browser.find_elements(By.CSS_SELECTOR, css)]
+
+
+def wait_until_text_lacks(browser: WebDriver, element_id: str, text: str, seconds: float) -> str:
+    """Wait while a self-refreshing page still shows ``text`` (elements vanish at each reload)."""
+
+    def settled(driver: WebDriver) -> str | bool:
+        shown = str(driver.find_element(By.ID, element_id).text)
+        return shown if text not in shown else False
+
+    wait = WebDriverWait(browser, seconds, ignored_exceptions=(WebDriverException,))
+    return str(wait.until(settled))

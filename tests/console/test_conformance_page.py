@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 from tests.support import RunningStack
 
-from .pages import wait_for, wait_for_url
+from .pages import wait_for, wait_for_url, wait_until_text_lacks
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("console-conformance")]
 """One worker per module: its tests share the module's browser and fixtures (login, stack, data)."""
@@ -25,10 +25,7 @@ def test_a_run_started_in_the_page_ends_with_its_report_and_evidence(
     browser.find_element(By.ID, "start-run").click()
     run_url = wait_for_url(browser, "/conformance/console-")
     run_id = run_url.rsplit("/", 1)[-1]
-    WebDriverWait(browser, RUN_SECONDS).until(
-        lambda b: "running" not in b.find_element(By.ID, "run-status").text
-    )
-    status = browser.find_element(By.ID, "run-status").text
+    status = wait_until_text_lacks(browser, "run-status", "running", RUN_SECONDS)
     assert any(word in status for word in ("passed", "failed")), status
     requirements = browser.find_elements(By.CSS_SELECTOR, "#requirements tbody tr")
     assert requirements and browser.find_element(By.CSS_SELECTOR, '[data-requirement="PSC-FLOW-01"]')
@@ -62,10 +59,7 @@ def test_a_broken_client_shows_as_failed_with_the_requirement_it_breaks(
     Select(browser.find_element(By.ID, "run-mutant")).select_by_value("no-pkce")
     browser.find_element(By.ID, "start-run").click()
     wait_for_url(browser, "/conformance/console-")
-    WebDriverWait(browser, RUN_SECONDS).until(
-        lambda b: "running" not in b.find_element(By.ID, "run-status").text
-    )
-    assert "failed" in browser.find_element(By.ID, "run-status").text
+    assert "failed" in wait_until_text_lacks(browser, "run-status", "running", RUN_SECONDS)
     failing = [
         row.get_attribute("data-requirement")
         for row in browser.find_elements(By.CSS_SELECTOR, "#requirements tbody tr")
