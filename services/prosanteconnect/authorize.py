@@ -17,6 +17,9 @@ from .identity import AUTH_MODES, Subject
 from .server import OAuthResult, Provider, PscRequest, db
 from .store import live_session, open_session
 
+MAX_PARAMETER = 2048
+"""Longest parameter value accepted (Keycloak caps additional parameters at 2000): no unbounded storage."""
+
 
 @dataclass(frozen=True)
 class ErrorPage:
@@ -74,6 +77,11 @@ def authorize(
             return Redirect(server.handle_error_response(request, error))
         return ErrorPage(error.error, error.description or "")
     try:
+        oversized = sorted(k for k, v in request.payload.data.items() if len(str(v)) > MAX_PARAMETER)
+        if "state" in oversized:  # echoing it would make the redirect itself the attack
+            return ErrorPage("invalid_request", f"state is longer than {MAX_PARAMETER} characters")
+        if oversized:
+            raise InvalidRequestError(f"{', '.join(oversized)}: longer than {MAX_PARAMETER} characters")
         acr = request.payload.data.get("acr_values")
         if acr is not None and "eidas1" not in acr.split():
             raise InvalidRequestError("acr_values: only eidas1 is supported by Pro Sante Connect")
