@@ -13,6 +13,7 @@ import base64
 import binascii
 import hmac
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,12 @@ class Identity:
     method: str
     idnat: str = ""
     client_id: str = ""
+    expires_at: float | None = None
+    """When the PSC access token expires: the session ends then (SC.MSS/CONF.10-11, the client reconnects)."""
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at is not None and time.time() >= self.expires_at
 
 
 def parse_xoauth2(blob: bytes) -> tuple[str, str]:
@@ -93,7 +100,10 @@ class Authenticator:
         box = await self._box(user)
         if caller.idnat not in box.members and caller.idnat != box.owner:
             raise AuthFailed(f"{caller.idnat} may not open {box.address}")
-        return Identity(box.address, "XOAUTH2", caller.idnat, caller.client_id)
+        expires = caller.claims.get("exp")
+        return Identity(
+            box.address, "XOAUTH2", caller.idnat, caller.client_id, float(expires) if expires else None
+        )
 
     async def password(self, user: str, password: str) -> Identity:
         if not self.settings.mss_test_accounts:

@@ -119,6 +119,9 @@ class Session(SelectedCommands):
         if command == "LOGOUT":
             await self.send("* BYE socle MSSanté IMAP closing", f"{tag} OK LOGOUT completed")
             return True
+        if self.identity is not None and self.identity.expired:
+            await self.send("* BYE the Pro Santé Connect access token has expired: reconnect")
+            return True
         if command == "STARTTLS":
             await self.starttls(tag)
             return False

@@ -30,6 +30,7 @@ log = logging.getLogger("socle.mssante.smtp")
 INVALID = "535 5.7.8 Authentication credentials invalid"
 MAX_RECIPIENTS = 100
 AUTH_LINE_LIMIT = 16 * 1024
+SESSION_EXPIRED = "421 4.7.0 The Pro Santé Connect access token has expired: reconnect and authenticate again"
 
 
 class MssSmtp(SMTP):
@@ -194,12 +195,16 @@ class SubmissionHandler:
     ) -> str:
         started = time.perf_counter()
         reply = await self._mail(session, envelope, address, options)
+        if reply == SESSION_EXPIRED and server.transport is not None:
+            asyncio.get_running_loop().call_soon(server.transport.close)
         if not reply.startswith("2"):
             self._note(server, "MAIL FROM", reply, started, session.auth_data, address=address)
         return reply
 
     async def _mail(self, session: Session, envelope: Envelope, address: str, options: list[str]) -> str:
         identity: Identity = session.auth_data
+        if identity.expired:
+            return SESSION_EXPIRED
         try:
             sender = parse(address, self.settings.mss_patient_domain)
         except BadAddress as exc:

@@ -112,7 +112,7 @@ class Verifier:
     async def caller(self, token: str) -> Any:
         if token != "good":
             raise Unauthorized("invalid access token: expired")
-        return type("Caller", (), {"idnat": "8jul", "client_id": self.client_id})()
+        return type("Caller", (), {"idnat": "8jul", "client_id": self.client_id, "claims": {"exp": 4e9}})()
 
 
 def _authenticator(tmp_path: Path, client_id: str, **values: Any) -> Authenticator:
@@ -178,3 +178,46 @@ def test_reports_keep_the_original_bytes() -> None:
     parsed = message_from_bytes(report, policy=policy.default)
     assert parsed.get_content_type() == "multipart/report"
     assert "\r\n\r\nEnvoyé\r\n".encode() in report, "the enclosed original is byte-for-byte, 8-bit kept"
+
+
+class Writer:
+    """Stands for the client side of an IMAP connection: collects what the server writes."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def write(self, data: bytes) -> None:
+        self.data += data
+
+    async def drain(self) -> None:
+        return None
+
+
+def test_sessions_end_when_the_psc_token_expires(tmp_path: Path) -> None:
+    """SC.MSS/CONF.10-11: the operator ends the session; the client reconnects with a fresh token."""
+    from services.mssante.auth import Identity
+    from services.mssante.imap import ImapContext, Session
+    from services.mssante.smtp import SESSION_EXPIRED, SubmissionHandler
+
+    expired = Identity(DOCTOR, "XOAUTH2", "8jul", "lps", expires_at=1.0)
+    fresh = Identity(DOCTOR, "XOAUTH2", "8jul", "lps", expires_at=4_000_000_000.0)
+    settings = _settings(tmp_path)
+    context = ImapContext(settings, _database(settings), None, None, None)  # type: ignore[arg-type]
+    writer = Writer()
+
+    async def imap() -> tuple[bool, bool]:
+        session = Session(context, asyncio.StreamReader(), writer)  # type: ignore[arg-type]
+        session.identity = fresh
+        before = await session.dispatch("a1", "NOOP", b"", [])
+        session.identity = expired
+        return before, await session.dispatch("a2", "NOOP", b"", [])
+
+    assert asyncio.run(imap()) == (False, True)
+    assert writer.data.endswith(
+        "* BYE the Pro Santé Connect access token has expired: reconnect\r\n".encode()
+    )
+    handler = SubmissionHandler.__new__(SubmissionHandler)
+    handler.settings = settings
+    smtp_session = type("S", (), {"auth_data": expired})()
+    envelope = type("E", (), {"mail_options": []})()
+    assert asyncio.run(handler._mail(smtp_session, envelope, DOCTOR, [])) == SESSION_EXPIRED  # type: ignore[arg-type]
