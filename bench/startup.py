@@ -20,7 +20,7 @@ from bench.harness import NODE_DIR, node_tool
 from tests.support import free_port
 
 BARE_APP = "bench.bare:app"
-RUNS = 5
+RUNS = 3
 
 
 def _time_to_ready(args: list[str], url: str) -> tuple[float, int]:
@@ -85,7 +85,7 @@ def run() -> list[dict[str, object]]:
     socle_mb, bare_mb = statistics.median(socle_rss) / 1024, statistics.median(bare_rss) / 1024
     rows: list[dict[str, object]] = [
         {
-            "figure": "start to healthy (s, median of 5, seeded)",
+            "figure": f"start to healthy (s, median of {RUNS}, seeded)",
             "value": round(socle_s, 3),
             "baseline": f"bare uvicorn app {bare_s:.3f}",
             "ratio": round(socle_s / bare_s, 2),
