@@ -26,6 +26,7 @@ class CheckResult:
     title: str = ""
     requirements: tuple[str, ...] = ()
     evidence: list[dict[str, Any]] = field(default_factory=list)
+    description: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -35,6 +36,7 @@ class CheckResult:
             "message": self.message,
             "title": self.title,
             "requirements": list(self.requirements),
+            "description": self.description,
             "evidence": self.evidence,
         }
 
@@ -67,7 +69,9 @@ def worst(statuses: list[Status]) -> Status:
 
 def evaluate_check(check: Check, evidence: ScenarioEvidence | None, scenario: str) -> CheckResult:
     """Run one check on one scenario's evidence; every outcome becomes a result, none escapes."""
-    result = CheckResult(check.id, scenario, Status.ERROR, "", check.title, check.requirements)
+    result = CheckResult(
+        check.id, scenario, Status.ERROR, "", check.title, check.requirements, description=check.description
+    )
     if evidence is None:
         result.status, result.message = Status.NOT_TESTED, f"scenario {scenario} was not run"
         return result

@@ -1,9 +1,8 @@
 """The evidence of one scenario: the exchanges the software under test made, and what its driver said.
 
-Exchanges come from the stack's traffic record (``/_sim/traffic``), kept when they belong to the run:
-made with the run's PSC client, or tagged with the run id (``X-Socle-Run``). Calls a service makes to
-its peers carry the internal secret header and are kept apart (:attr:`ScenarioEvidence.internal`): they
-are the simulator's own doing, not the vendor's.
+Exchanges come from the stack's traffic record (``/_sim/traffic``), kept when they belong to the
+scenario: tagged with its run tag (``X-Socle-Run``), or made with its PSC client. Calls a service makes
+to its peers carry the internal secret header and are left out: they are the simulator's own doing.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from email.parser import Parser
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl
 
-from .checks import fail, not_tested
+from .checks import fail
 
 INTERNAL_HEADER = "x-socle-internal"
 BODY_LIMIT = 64 * 1024
@@ -161,7 +160,6 @@ class ScenarioEvidence:
     patient: str
     professional: str
     exchanges: list[Exchange]
-    internal: list[Exchange]
     driver: DriverOutcome
     faults: list[dict[str, Any]] = field(default_factory=list)
     messages: list[Exchange] = field(default_factory=list)
@@ -204,8 +202,3 @@ class ScenarioEvidence:
             fail(f"no evidence: no MSSanté message was sent in this scenario ({self.driver.describe()})")
         self.used.extend(ex for ex in self.messages if ex not in self.used)
         return self.messages
-
-    def require_driver_ran(self) -> None:
-        """Checks of a scenario whose driver could not start cannot say anything."""
-        if self.driver.exit_code is None and not self.driver.timed_out and not self.exchanges:
-            not_tested(self.driver.describe())

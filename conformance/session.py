@@ -136,14 +136,9 @@ def belongs_to_run(raw: dict[str, Any], run_id: str, client_id: str) -> bool:
     )
 
 
-def collect(
-    stack: Stack, *, since: int, run_id: str, client_id: str
-) -> tuple[list[Exchange], list[Exchange]]:
-    """The run's own exchanges in the window, and the simulator's internal calls in it."""
-    rows = stack.traffic(since_id=since)
-    mine = [Exchange(row) for row in rows if belongs_to_run(row, run_id, client_id)]
-    internal = [Exchange(row) for row in rows if Exchange(row).internal]
-    return mine, internal
+def collect(stack: Stack, *, since: int, run_id: str, client_id: str) -> list[Exchange]:
+    """The scenario's own exchanges recorded after ``since``."""
+    return [Exchange(row) for row in stack.traffic(since_id=since) if belongs_to_run(row, run_id, client_id)]
 
 
 def wait_for_tester(
@@ -294,7 +289,7 @@ def _run(stack: Stack, options: RunOptions, progress: Progress | None) -> RunRep
 
 def evidence_of(stack: Stack, item: Prepared, data: TestData, *, since: int) -> ScenarioEvidence:
     mailbox = data.professional["mailbox"]
-    mine, internal = collect(stack, since=since, run_id=item.tag, client_id=item.client.client_id)
+    mine = collect(stack, since=since, run_id=item.tag, client_id=item.client.client_id)
     messages = []
     if "mssante" in item.scenario.services:
         messages = [
@@ -310,7 +305,6 @@ def evidence_of(stack: Stack, item: Prepared, data: TestData, *, since: int) -> 
         patient=data.patients[item.scenario.patient]["ins"],
         professional=data.professional["idnat"],
         exchanges=mine,
-        internal=internal,
         driver=item.outcome or DriverOutcome(exit_code=None, error="the scenario did not run"),
         faults=item.faults,
         messages=messages,

@@ -35,7 +35,6 @@ def evidence(*exchanges: Exchange, driver: DriverOutcome | None = None) -> Scena
         patient="297022A02077878",
         professional="810000000017",
         exchanges=list(exchanges),
-        internal=[],
         driver=driver or DriverOutcome(exit_code=0),
     )
 
