@@ -14,11 +14,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.kernel.errors import BadRequest, SocleError
-from services.kernel.fhir import parse_resource
+from services.kernel.errors import BadRequest
 
 from .cda import check_cda
 from .documents import CDA_CONTENT_TYPES, DocumentFacts, check_document
+from .elements import check_structure
 from .issues import Issues
 from .submission import check_submission_set, list_kind
 
@@ -78,23 +78,6 @@ def decode_base64(issues: Issues, path: str, value: Any) -> bytes:
         return b""
 
 
-def _parse(issues: Issues, where: str, resource: dict[str, Any]) -> bool:
-    """Structure check of one resource by fhir.resources; False (and the issues named) when it fails."""
-    kind = str(resource.get("resourceType"))
-    try:
-        parse_resource(resource)
-    except SocleError as exc:
-        for expression in exc.expression or [where]:
-            named = where + expression[len(kind) :] if expression.startswith(kind) else expression
-            issues.add(named, exc.message, "structure")
-        return False
-    except (KeyError, AttributeError, TypeError, ValueError) as exc:
-        # fhir_core raises these, not a ValidationError, on some shapes (a resource where a type is due)
-        issues.add(where, f"not a valid {kind}: {type(exc).__name__} {exc}", "structure")
-        return False
-    return True
-
-
 def _structure(issues: Issues, index: int, resource: Any) -> dict[str, Any] | None:
     """The entry's resource if fhir.resources accepts its structure, contained resources included
     (fhir.resources does not descend into a Bundle's entries nor into ``contained``)."""
@@ -106,7 +89,7 @@ def _structure(issues: Issues, index: int, resource: Any) -> dict[str, Any] | No
     parts = [(base, resource)] + [
         (f"{base}.contained[{i}]", item) for i, item in enumerate(contained) if isinstance(item, dict)
     ]
-    valid = [_parse(issues, where, part) for where, part in parts]
+    valid = [check_structure(issues, where, part) for where, part in parts]
     return resource if all(valid) else None
 
 
@@ -120,7 +103,7 @@ def _shell(bundle: dict[str, Any]) -> None:
             {k: v for k, v in entry.items() if k != "resource"} if isinstance(entry, dict) else entry
             for entry in entries
         ]
-    _parse(issues, "Bundle", shell)
+    check_structure(issues, "Bundle", shell)
     issues.raise_if_any()
 
 

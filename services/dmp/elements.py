@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.kernel.errors import SocleError
+from services.kernel.fhir import parse_resource
 from services.kernel.identifiers import is_valid_ins
 
 from . import codes
@@ -127,3 +129,20 @@ def check_date(issues: Issues, path: str, value: Any, *, required: bool = True) 
     except ValueError:
         issues.add(path, f"{value!r} is not a FHIR date", "value")
         return ""
+
+
+def check_structure(issues: Issues, where: str, resource: dict[str, Any]) -> bool:
+    """Structure check of one resource by fhir.resources; False (and the issues named) when it fails."""
+    kind = str(resource.get("resourceType"))
+    try:
+        parse_resource(resource)
+    except SocleError as exc:
+        for expression in exc.expression or [where]:
+            named = where + expression[len(kind) :] if expression.startswith(kind) else expression
+            issues.add(named, exc.message, "structure")
+        return False
+    except (KeyError, AttributeError, TypeError, ValueError) as exc:
+        # fhir_core raises these, not a ValidationError, on some shapes (a resource where a type is due)
+        issues.add(where, f"not a valid {kind}: {type(exc).__name__} {exc}", "structure")
+        return False
+    return True

@@ -15,6 +15,8 @@ from typing import Any
 from services.kernel.errors import BadRequest, MethodNotAllowed, Unprocessable
 
 from . import codes
+from .elements import check_structure
+from .issues import Issues
 
 
 @dataclass
@@ -125,6 +127,9 @@ _WHERE_CODE = re.compile(r"securityLabel\.where\((?:coding\.)?code\s*=\s*'([^']+
 def from_fhirpath_patch(parameters: dict[str, Any], current_labels: list[str]) -> MetadataChange:
     """A change from a FHIRPath Patch ``Parameters`` resource (operation parts type/path/name/value)."""
     change = MetadataChange()
+    issues = Issues()
+    if not check_structure(issues, "Parameters", parameters):
+        issues.raise_if_any()
     operations = [p for p in parameters.get("parameter") or [] if p.get("name") == "operation"]
     if not operations:
         raise BadRequest("a FHIRPath Patch has operation parameters", expression=["Parameters.parameter"])

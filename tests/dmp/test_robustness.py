@@ -73,3 +73,34 @@ def test_mutated_simplified_publish_never_crashes(path: tuple[Any, ...], value: 
         plan_simplified(replaced(DOCUMENT, path, value))
     except SocleError as error:
         assert 400 <= error.status_code < 500
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                ["op", "path", "value", "name", "part", "parameter", "valueCode", "valueString", "x"]
+            ),
+            children,
+            max_size=4,
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_VALUES)
+def test_any_patch_body_gives_a_change_or_a_4xx(body: Any) -> None:
+    from services.dmp.patch import from_fhirpath_patch, from_json_patch
+
+    for parse in (
+        lambda: from_json_patch(body, ["N"], []),
+        lambda: from_fhirpath_patch({"resourceType": "Parameters", "parameter": body}, ["N"]),
+    ):
+        try:
+            parse()
+        except SocleError as error:
+            assert 400 <= error.status_code < 500
