@@ -45,6 +45,8 @@ class Submission:
     peer: str
     authenticated_as: str
     sender_box: Mailbox | None
+    protocol: str = "ESMTPSA"
+    """RFC 3848 transmission type for the ``Received`` trace: ESMTPSA (TLS + AUTH), or HTTP for the API."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def _trace(submission: Submission, found: Inspection, domain: str, now: datetime
     """Return-Path and Received (RFC 5321 §4.4), plus Date/Message-ID when missing (RFC 6409 §8)."""
     lines = [
         f"Return-Path: <{submission.envelope_from}>",
-        f"Received: from {submission.helo} ({submission.peer}) by {domain} (socle) with ESMTPSA"
+        f"Received: from {submission.helo} ({submission.peer}) by {domain} (socle) with {submission.protocol}"
         f" (authenticated as {submission.authenticated_as}); {format_datetime(now)}",
     ]
     if not found.has_date:

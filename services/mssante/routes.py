@@ -225,6 +225,7 @@ async def _submit(
             peer=request.client.host if request.client else "api",
             authenticated_as=f"{getattr(caller, 'idnat', None) or getattr(caller, 'service', 'api')} via API",
             sender_box=sender_box,
+            protocol="HTTP",
         )
         return await operator.delivery.submit(submission)
     except BadAddress as exc:

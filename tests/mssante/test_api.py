@@ -138,3 +138,28 @@ def test_the_trust_space_whitelist_is_published(mss: Mss) -> None:
     root = ElementTree.fromstring(response.content)
     names = [n.text for n in root.iter("{https://listeblanche.mssante.fr/schema}Nom")]
     assert {"socle.mssante.fr", "patient.mssante.fr"} <= set(names)
+
+
+def test_the_trace_tells_smtp_from_the_api(
+    mss: Mss, doctor: dict[str, Any], sender: smtplib.SMTP, tag: str
+) -> None:
+    colleague = mss.professional(1)["mailbox"]
+    sender.send_message(message(doctor["mailbox"], [colleague], f"Par SMTP {tag}"))
+    sent = httpx.post(
+        mss.api + "/send",
+        json={
+            "from": doctor["mailbox"],
+            "to": [colleague],
+            "subject": f"Par API {tag}",
+            "headers": {"X-MSS-NIL": "T"},
+        },
+        headers={"Authorization": f"Bearer {doctor['token']}"},
+        timeout=30,
+    )
+    assert sent.status_code == 201
+    traces = {}
+    for stored in mss.messages(mailbox=colleague, subject=tag):
+        headers = dict(httpx.get(f"{mss.api}/messages/{stored['id']}", timeout=30).json()["headers"])
+        traces[stored["subject"].split()[1]] = headers["Received"]
+    assert " with ESMTPSA " in traces["SMTP"] and "via XOAUTH2" in traces["SMTP"]
+    assert " with HTTP " in traces["API"]
