@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from authlib.common.security import generate_token
 from authlib.deprecate import AuthlibDeprecationWarning
+from authlib.oauth2.client import OAuth2Client
 from fastapi import FastAPI
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -83,8 +84,14 @@ class PscLogin:
         """The PSC URL the browser goes to, and what the callback will need to finish."""
         verifier, nonce = generate_token(64), generate_token(32)
         extra = {"login_hint": login_hint} if login_hint else {}
-        async_client = self._oauth()
-        url, state = async_client.create_authorization_url(
+        protocol = OAuth2Client(
+            session=None,
+            client_id=self.client.client_id,
+            scope=SCOPE,
+            redirect_uri=self.client.redirect_uri,
+            code_challenge_method="S256",
+        )  # building the URL is pure: no HTTP client needed
+        url, state = protocol.create_authorization_url(
             f"{self.settings.psc_issuer}/protocol/openid-connect/auth",
             code_verifier=verifier,
             nonce=nonce,

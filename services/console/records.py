@@ -12,12 +12,6 @@ from typing import Any
 
 from .codes import label
 
-INS_SYSTEMS = {
-    "1.2.250.1.213.1.4.8": "INS-NIR",
-    "1.2.250.1.213.1.4.9": "INS-NIA",
-    "1.2.250.1.213.1.4.10": "INS-NIR de test",
-    "1.2.250.1.213.1.4.11": "INS-NIR de démonstration",
-}
 VISIBILITY = {
     "MASQUE_PS": "masqué aux professionnels",
     "INVISIBLE_PATIENT": "invisible au patient",
