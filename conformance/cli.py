@@ -58,6 +58,13 @@ def list_command(
             shown,
         )
     console.print(table)
+    scenarios = Table(title="scenarios (one driver run each)")
+    for column in ("scenario", "expect", "what the software does", "checks"):
+        scenarios.add_column(column)
+    for item in SCENARIOS:
+        proving = [c.id for c in checks.values() if item.id in c.scenarios]
+        scenarios.add_row(item.id, item.expect, item.instructions, ", ".join(proving))
+    console.print(scenarios)
     gaps = [r.id for r in uncovered(catalogue(), checks) if not profile or r.applies_to(profile)]
     console.print(f"{len(checks)} checks; requirements no check covers: {', '.join(gaps) or 'none'}")
 

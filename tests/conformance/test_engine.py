@@ -291,3 +291,26 @@ def test_only_scenarios_that_share_nothing_run_side_by_side() -> None:
     assert {s.id for s in SCENARIOS if s.faults or "mssante" in s.services} == {g[0].id for g in groups[1:]}
     assert sum(len(group) for group in groups) == len(SCENARIOS)
     assert all(len(group) == 1 for group in batches(list(SCENARIOS), parallel=False))
+
+
+def test_evidence_read_through_masked_codes() -> None:
+    """The traffic record masks every ``code`` value; checks fall back on what stays readable."""
+    from conformance.suites.dmp import in_value_set
+    from conformance.suites.ins import identity_status
+
+    reliability = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-identity-reliability"
+
+    def patient(code: str, display: str) -> dict[str, Any]:
+        coding = {"code": code, "display": display}
+        return {
+            "extension": [
+                {"url": reliability, "extension": [{"url": "identityStatus", "valueCoding": coding}]}
+            ]
+        }
+
+    assert identity_status(patient("PROV", "")) == "PROV"
+    assert identity_status(patient("***", "Identité qualifiée")) == "QUAL"
+    assert identity_status(patient("***", "Identité provisoire")) == "PROV"
+    assert identity_status({"extension": []}) is None
+    assert in_value_set({"11488-4"}, {"11488-4"}) and not in_value_set({"XYZ"}, {"11488-4"})
+    assert in_value_set({"***"}, {"11488-4"}) and not in_value_set(set(), {"11488-4"})

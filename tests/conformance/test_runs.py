@@ -135,6 +135,7 @@ def test_cli_list_shows_coverage_and_mutants() -> None:
     listing = socle("list")
     assert listing.exit_code == 0, listing.output
     assert "PSC.08" in listing.output and "requirements no check covers: none" in listing.output
+    assert "dmp-unqualified" in listing.output and "refuse" in listing.output
     mutants = socle("list", "--mutants")
     assert all(name in mutants.output for name in MUTANTS)
 
