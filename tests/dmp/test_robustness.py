@@ -48,7 +48,7 @@ def replaced(data: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[st
     return copied
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.sampled_from(ALL_PATHS), ODD_VALUES), min_size=1, max_size=3))
 def test_mutated_bundles_never_crash(mutations: list[tuple[tuple[Any, ...], Any]]) -> None:
     data = VALID
@@ -66,7 +66,7 @@ def test_mutated_bundles_never_crash(mutations: list[tuple[tuple[Any, ...], Any]
 DOCUMENT = VALID["entry"][1]["resource"]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(paths(DOCUMENT)), ODD_VALUES)
 def test_mutated_simplified_publish_never_crashes(path: tuple[Any, ...], value: Any) -> None:
     try:
@@ -91,7 +91,7 @@ JSON_VALUES = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(JSON_VALUES)
 def test_any_patch_body_gives_a_change_or_a_4xx(body: Any) -> None:
     from services.dmp.patch import from_fhirpath_patch, from_json_patch
