@@ -35,15 +35,18 @@ class Scenario:
 
 
 ADVERSARIAL_LOGINS = (
-    ("wrong_nonce", "another nonce"),
-    ("wrong_issuer", "another issuer"),
-    ("wrong_audience", "another audience"),
-    ("expired", "expired"),
-    ("bad_signature", "a signature that does not verify"),
-    ("alg_none", "no signature (alg none)"),
-    ("unknown_kid", "a key absent from the JWKS"),
+    ("wrong_nonce", "an ID token with another nonce"),
+    ("wrong_issuer", "an ID token from another issuer"),
+    ("wrong_audience", "an ID token for another audience"),
+    ("expired", "an expired ID token"),
+    ("bad_signature", "an ID token whose signature does not verify"),
+    ("alg_none", "an unsigned ID token (alg none)"),
+    ("unknown_kid", "an ID token signed with a key absent from the JWKS"),
+    ("userinfo_sub_mismatch", "a userinfo for another subject"),
 )
-"""PSC's adversarial ID tokens (OpenID RP certification style): each must make the software refuse the login."""
+"""PSC's adversarial answers (OpenID RP certification style): each must make the software refuse the login."""
+USERINFO_MODES = ("userinfo_sub_mismatch",)
+"""Modes where the ID token is right and userinfo is wrong: the software reads userinfo, then refuses."""
 
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
@@ -56,8 +59,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     *(
         Scenario(
             f"psc-{mode.replace('_', '-')}",
-            f"Refuse a login whose ID token has {label}",
-            "Log in with Pro Santé Connect: the ID token PSC returns is wrong; the software must refuse the login.",
+            f"Refuse a login answered with {label}",
+            "Log in with Pro Santé Connect: what PSC answers is wrong; the software must refuse the login.",
             ("prosanteconnect",),
             expect="refuse",
             done_when=("prosanteconnect", "POST", "/token"),

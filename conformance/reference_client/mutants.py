@@ -37,6 +37,12 @@ MUTANTS = {
             ("psc-login", "psc-wrong-nonce"),
         ),
         Mutant(
+            "trusts-userinfo",
+            "does not check that userinfo is about the ID token's subject",
+            ("PSC-08",),
+            ("psc-userinfo-sub-mismatch",),
+        ),
+        Mutant(
             "ins-not-qualified",
             "uses the INS of an identity that is not qualified",
             ("INS-03",),

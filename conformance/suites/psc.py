@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from ..checks import check, expect, fail, not_tested
 from ..evidence import Exchange, ScenarioEvidence
-from ..scenarios import ADVERSARIAL_LOGINS
+from ..scenarios import ADVERSARIAL_LOGINS, USERINFO_MODES
 
 AUTH = "/protocol/openid-connect/auth"
 TOKEN = "/protocol/openid-connect/token"
@@ -115,13 +115,19 @@ def logout(ev: ScenarioEvidence) -> None:
 
 @check("PSC-08", ["PSC-TOKEN-01"], scenarios=NEGATIVE_SCENARIOS, title="Wrong ID token refused")
 def refuses_bad_id_token(ev: ScenarioEvidence) -> str:
-    """PSC returned an ID token that breaks one validation rule (OIDC Core §3.1.3.7, PSC acr eidas1); the
-    software must refuse the login: say so, and never use the tokens (no userinfo, no service call)."""
+    """PSC returned an ID token that breaks one validation rule (OIDC Core §3.1.3.7, PSC acr eidas1), or a
+    userinfo about another subject (§5.3.2); the software must refuse the login: say so, and never use the
+    tokens (no userinfo after a wrong ID token, no service call at all)."""
     tokens = [ex for ex in code_token_requests(ev) if ex.ok]
     if not tokens:
         not_tested("the software never received the ID token to judge")
     delivered = tokens[0].id
-    used = [ex for ex in ev.exchanges if ex.id > delivered and ex.bearer]
+    userinfo_mode = ev.scenario.removeprefix("psc-").replace("-", "_") in USERINFO_MODES
+    used = [
+        ex
+        for ex in ev.exchanges
+        if ex.id > delivered and ex.bearer and not (userinfo_mode and ex.path.endswith(USERINFO))
+    ]
     if used:
         fail(f"the software accepted the wrong ID token and went on: {used[0].summary()}")
     expect(ev.driver.refused, f"the software did not report a refused login ({ev.driver.describe()})")

@@ -41,7 +41,7 @@ def test_reference_client_passes_every_check(stack: RunningStack) -> None:
     assert blocking and all(r["status"] == "pass" for r in blocking)
     refused = {s["id"] for s in report.scenarios if s["reported"].get("outcome") == "refused"}
     assert refused == {s.id for s in SCENARIOS if s.expect == "refuse"}
-    assert len(refused) == 8
+    assert len(refused) == 9
 
 
 @pytest.mark.parametrize("name", sorted(MUTANTS))
