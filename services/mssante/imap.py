@@ -27,6 +27,8 @@ from .settings import MssSettings
 
 log = logging.getLogger("socle.mssante.imap")
 LINE_LIMIT = 64 * 1024
+AUTOLOGOUT_SECONDS = 30 * 60
+"""RFC 3501 §5.4: an idle session may be closed after at least 30 minutes."""
 LITERAL_LIMIT = 1024 * 1024
 LITERAL = re.compile(rb"\{(\d+)(\+?)\}\r?\n$")
 
@@ -62,7 +64,11 @@ class Session(SelectedCommands):
 
     async def read_command(self) -> tuple[bytes, list[bytes]] | None:
         """One command line with its literals (RFC 3501 §4.3), or None when the client hung up."""
-        line = await self.reader.readline()
+        try:
+            line = await asyncio.wait_for(self.reader.readline(), AUTOLOGOUT_SECONDS)
+        except TimeoutError:
+            await self.send("* BYE autologout: idle for too long")
+            return None
         if not line:
             return None
         literals: list[bytes] = []
