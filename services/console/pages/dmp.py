@@ -15,10 +15,10 @@ from starlette.responses import Response
 
 from services.kernel.errors import NotFound
 
-from ..acting import call
+from ..acting import Answer, call
 from ..fixtures import fixtures, professional_names
-from ..records import access_row, bundle_resources, document_row, is_text, patient_identifier
-from ..rendering import render
+from ..records import DocumentRow, access_row, bundle_resources, document_row, is_text, patient_identifier
+from ..rendering import render, templates
 from ..session import access_token
 
 router = APIRouter()
@@ -85,26 +85,41 @@ async def record(request: Request, ins: str) -> Response:
 
 @router.get("/dossiers/{ins}/{document_id}")
 async def document(request: Request, ins: str, document_id: str) -> Response:
+    """The document's metadata; its content is fetched by the page afterwards (see ``preview``)."""
     patient = await _patient(request, ins)
     answer = await call(request, "dmp", f"/fhir/DocumentReference/{document_id}")
     row = document_row(answer.body) if answer.ok and isinstance(answer.body, dict) else None
-    content = None
-    if row and row.url and is_text(row.content_type):
-        content = await call(request, "dmp", _relative(row.url), accept=row.content_type or "*/*")
     return await render(
-        request, "dmp_document.html", patient=patient, answer=answer, row=row, content=content
+        request,
+        "dmp_document.html",
+        patient=patient,
+        answer=answer,
+        row=row,
+        inline=row and is_text(row.content_type),
     )
 
 
-@router.get("/dossiers/{ins}/{document_id}/content")
-async def download(request: Request, ins: str, document_id: str) -> Response:
-    """The document itself (ITI-68), passed through with the DMP's content type."""
+async def _content(request: Request, ins: str, document_id: str) -> tuple[DocumentRow, Answer]:
+    """ITI-68: the document's bytes, from the URL its DocumentReference gives."""
     await _patient(request, ins)
     answer = await call(request, "dmp", f"/fhir/DocumentReference/{document_id}")
     row = document_row(answer.body) if answer.ok and isinstance(answer.body, dict) else None
     if row is None or not row.url:
         raise NotFound(f"no document {document_id} visible in this DMP")
-    content = await call(request, "dmp", _relative(row.url), accept=row.content_type or "*/*")
+    return row, await call(request, "dmp", _relative(row.url), accept=row.content_type or "*/*")
+
+
+@router.get("/dossiers/{ins}/{document_id}/preview")
+async def preview(request: Request, ins: str, document_id: str) -> Response:
+    """The content as an HTML fragment, loaded after the page so the page itself needs one DMP call."""
+    row, content = await _content(request, ins, document_id)
+    return templates.TemplateResponse(request, "_dmp_content.html", {"row": row, "content": content})
+
+
+@router.get("/dossiers/{ins}/{document_id}/content")
+async def download(request: Request, ins: str, document_id: str) -> Response:
+    """The document itself (ITI-68), passed through with the DMP's content type."""
+    _, content = await _content(request, ins, document_id)
     if not content.ok:
         raise NotFound(f"the DMP answered {content.status}: {content.problem}")
     return Response(

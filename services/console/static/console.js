@@ -1,4 +1,4 @@
-// Little JavaScript, no build step: expand traffic exchanges on demand, poll a CIBA request.
+// Little JavaScript, no build step: expand traffic exchanges and DMP contents on demand, poll a CIBA request.
 "use strict";
 
 document.addEventListener("toggle", async (event) => {
@@ -29,7 +29,13 @@ function pollCiba(status) {
   setTimeout(tick, wait);
 }
 
+async function loadLazy(box) {
+  const response = await fetch(box.dataset.src);
+  if (response.ok) box.innerHTML = await response.text();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll(".lazy[data-src]").forEach(loadLazy);
   const status = document.getElementById("ciba-status");
   if (status) pollCiba(status);
 });
