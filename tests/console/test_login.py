@@ -107,3 +107,17 @@ def test_a_refused_ecps_request_logs_nobody_in(browser: WebDriver, interactive: 
     browser.switch_to.window(console_tab)
     assert "refusée" in wait_for_text(browser, "#ciba-status", "refusée").text
     assert not browser.find_elements(By.ID, "who")
+
+
+def test_reset_from_the_status_page_empties_the_traffic_and_keeps_the_test_data(
+    browser: WebDriver, interactive: RunningStack
+) -> None:
+    with interactive.client() as http:
+        http.get("/ins/fhir/metadata")
+        assert http.get("/_sim/traffic", params={"bodies": "false"}).json()["total"] > 0
+        browser.get(interactive.base_url + "/")
+        wait_for(browser, "#reset").click()
+        wait_for(browser, "#overall")
+        assert http.get("/_sim/traffic", params={"bodies": "false"}).json()["total"] == 0
+    browser.get(interactive.base_url + "/login")  # the demo client and the professionals are seeded again
+    wait_for(browser, 'input[name="idnat"]')
