@@ -2,20 +2,23 @@
 
 Three deployments, each started once per session: ``split`` is one process per container on SQLite
 files; ``scaled`` is two processes per container on PostgreSQL databases, behind a round-robin;
-``all_in_one`` is ``socle up`` on one PostgreSQL database. The cross-service flows run on each. Every test of this folder carries the same xdist group, so one
-worker starts them, not each worker its own.
+``all_in_one`` is ``socle up`` on one PostgreSQL database. The cross-service flows run on each.
+The modules that use them are in the xdist group ``compose``, so one worker starts them.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from _pytest.nodeid import NodeId
 
 from tests.compose.cluster import AllInOne, Cluster, empty_postgres_databases, run_cluster
 from tests.support import IN_CI, start_stack
 
+HERE = Path(__file__).parent
 POSTGRES_ENV = "SOCLE_TEST_POSTGRES_URL"
 DEPLOYMENTS = [
     pytest.param("split", id="sqlite-one-each"),
@@ -24,10 +27,27 @@ DEPLOYMENTS = [
 ]
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Make ``xdist_group`` work for this folder under pytest 9 (it does not with pytest-xdist 3.8).
+
+    xdist's ``--dist loadgroup`` appends ``@group`` to the item's nodeid by assigning ``item._nodeid``,
+    which pytest 9 no longer reads (the nodeid is ``item._id``); without it both workers start the
+    deployments. Same suffix, set where pytest 9 keeps it.
+    """
+    if not config.getvalue("loadgroup"):
+        return
     for item in items:
-        if item.path.parent.name == "compose":
-            item.add_marker(pytest.mark.xdist_group("compose"))
+        if HERE not in item.path.parents or "@" in item.nodeid:
+            continue
+        groups = sorted(
+            {
+                str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                for m in item.iter_markers("xdist_group")
+            }
+        )
+        if groups:
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")  # type: ignore[attr-defined]
 
 
 def require_postgres(url: str | None) -> str:

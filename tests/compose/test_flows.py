@@ -15,6 +15,8 @@ from tests.compose import flows
 from tests.compose.cluster import AllInOne, Cluster
 from tests.dmp.builders import bundle as provide_bundle
 
+pytestmark = pytest.mark.xdist_group("compose")
+
 
 @pytest.fixture
 def people(deployment: Cluster | AllInOne) -> flows.People:

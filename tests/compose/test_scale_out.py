@@ -17,7 +17,7 @@ from tests.compose import flows
 from tests.compose.cluster import Cluster
 from tests.dmp.builders import bundle as provide_bundle
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("compose")]
 
 
 @pytest.fixture

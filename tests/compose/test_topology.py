@@ -13,12 +13,15 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from services.kernel.settings import PSC_REALM_PATH, SERVICE_PREFIXES
 from tests.compose.cluster import HEALTHCHECK, Cluster, eventually
 from tests.compose.composefile import LocalView
 from tests.compose.nginx import run_nginx
 from tests.support import free_port, require_tool
+
+pytestmark = pytest.mark.xdist_group("compose")
 
 
 def test_every_container_is_healthy_and_knows_its_public_base(split: Cluster) -> None:
