@@ -60,6 +60,3 @@ class InsDirectory:
             found = identity_status(response.json())
         self._cache[identifier] = (time.monotonic() + CACHE_SECONDS, found)
         return found
-
-    def forget(self) -> None:
-        self._cache.clear()
