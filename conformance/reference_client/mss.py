@@ -38,7 +38,8 @@ def message(cfg: Config, document: Document, archive: bytes) -> EmailMessage:
         f"XDM/1.0/DDM+{document.type_display[:40]} {cfg.patient_birth_name} {cfg.patient_first_names.split()[0]} {date}"
     )
     mail["Message-ID"] = make_msgid(domain=cfg.professional_mailbox.split("@")[1])
-    mail["X-MSS-NIL"] = cfg.nil
+    if not cfg.broken("no-x-mss-nil"):
+        mail["X-MSS-NIL"] = cfg.nil
     mail["X-MSS-CODECDA"] = document.type_code
     if not cfg.broken("no-x-mss-ins"):
         mail["X-MSS-INS"] = "O"

@@ -60,6 +60,9 @@ MUTANTS = {
             ("DMP-10",),
             ("dmp-unavailable",),
         ),
+        Mutant("no-x-mss-nil", "leaves the X-MSS-NIL header out", ("MSS-05",), ("mss-send",)),
+        Mutant("no-mask", "offers no way to mask a document", ("DMP-09",), ("dmp-replace-delete",)),
+        Mutant("no-delete", "offers no way to delete a document", ("DMP-08",), ("dmp-replace-delete",)),
         Mutant("no-x-mss-ins", "leaves the X-MSS-INS header out", ("MSS-03",), ("mss-send",)),
         Mutant(
             "wrong-xdm", "builds IHE_XDM.zip without README.TXT and INDEX.HTM", ("MSS-06",), ("mss-send",)
