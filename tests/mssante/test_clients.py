@@ -8,7 +8,7 @@ from typing import Any
 
 from tests.support import require_tool
 
-from .builders import xdm_message
+from .builders import message, xdm_message
 from .conftest import TEST_PASSWORD, Mss
 
 
@@ -101,3 +101,37 @@ def test_swaks_sends_with_starttls_and_plain_on_a_test_account(mss: Mss, tag: st
     assert b"250 2.0.0" in done.stdout
     [stored] = mss.messages(mailbox=colleague, subject=tag)
     assert stored["from"] == box and stored["conformant"] is True
+
+
+def test_curl_reads_the_inbox_over_imap_with_starttls_and_xoauth2(mss: Mss, tmp_path: Path, tag: str) -> None:
+    """curl as a second real IMAP client: STARTTLS required, SASL XOAUTH2 from ``--oauth2-bearer``."""
+    curl = require_tool("curl")
+    doctor, colleague = mss.professional(0), mss.professional(1)
+    client = mss.smtp()
+    client.login(doctor["mailbox"], TEST_PASSWORD)
+    client.send_message(message(doctor["mailbox"], [colleague["mailbox"]], f"Pour curl {tag}"))
+    client.quit()
+    token = mss.token(colleague["idnat"])
+    base = f"imap://127.0.0.1:{mss.stack.imap_port}/INBOX"
+    common = [
+        curl,
+        "--silent",
+        "--show-error",
+        "--ssl-reqd",
+        "--cacert",
+        str(mss.ca_file),
+        "--user",
+        f"{colleague['mailbox']}:",
+        "--oauth2-bearer",
+        token,
+    ]
+    search = subprocess.run(
+        [*common, base, "--request", f'UID SEARCH SUBJECT "{tag}"'], capture_output=True, timeout=60
+    )
+    assert search.returncode == 0, search.stderr.decode()
+    [uid] = search.stdout.decode().split("SEARCH", 1)[1].split()
+    fetched = subprocess.run([*common, f"{base};UID={uid}"], capture_output=True, timeout=60)
+    assert fetched.returncode == 0, fetched.stderr.decode()
+    assert f"Subject: Pour curl {tag}".encode() in fetched.stdout
+    refused = subprocess.run([*common[:-1], "not-a-token", base], capture_output=True, timeout=60)
+    assert refused.returncode != 0
