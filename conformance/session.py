@@ -1,8 +1,9 @@
-"""One conformance run: register a PSC client, run each scenario, collect its evidence, evaluate.
+"""One conformance run: register PSC clients, run each scenario, collect its evidence, evaluate.
 
-Traffic belongs to the run when it was made with the run's PSC client (services annotate the token's
-``azp``) or tagged with the run id header; each scenario's evidence is the part recorded between its
-start and its end. Faults a scenario needs are injected just before it and cleared just after.
+A scenario's evidence is what was recorded after it started, once the record has settled, and that
+carries its run tag (``X-Socle-Run``) or, untagged, was made with its PSC client (services annotate the
+token's ``azp``). Scenarios that need no fault and no mailbox run side by side, each with a client of its
+own; the others run one at a time, their faults injected just before and cleared just after.
 """
 
 from __future__ import annotations
