@@ -35,7 +35,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     which pytest 9 no longer reads (the nodeid is ``item._id``); without it both workers start the
     deployments. Same suffix, set where pytest 9 keeps it.
     """
-    if not config.getvalue("loadgroup"):
+    if not config.getoption("loadgroup", default=False):
         return
     for item in items:
         if HERE not in item.path.parents or "@" in item.nodeid:
