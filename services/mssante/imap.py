@@ -84,7 +84,7 @@ class Session(SelectedCommands):
         return line.rstrip(b"\r\n"), literals
 
     def capabilities(self) -> str:
-        caps = ["IMAP4rev1", "LITERAL+", "UIDPLUS", "UNSELECT", "SASL-IR"]
+        caps = ["IMAP4rev1", "LITERAL+", "UIDPLUS", "UNSELECT", "IDLE", "SASL-IR"]
         if not self.tls:
             return " ".join([*caps, "STARTTLS", "LOGINDISABLED"])
         caps.append("AUTH=XOAUTH2")

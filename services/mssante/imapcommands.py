@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from .imap import ImapContext
 
 SECTION = re.compile(r"^(BODY(?:\.PEEK)?)\[([^\]]*)\](?:<(\d+)(?:\.(\d+))?>)?$", re.IGNORECASE)
+IDLE_POLL_SECONDS = 2.0
+"""How often an idling session looks for new mail (delivery is in the database, shared by instances)."""
 MACROS = {
     "ALL": ["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE"],
     "FAST": ["FLAGS", "INTERNALDATE", "RFC822.SIZE"],
@@ -45,6 +48,7 @@ class SelectedCommands:
 
     selected: list[Message] | None
     readonly: bool
+    reader: asyncio.StreamReader
     context: ImapContext
     address: str
 
@@ -242,6 +246,23 @@ class SelectedCommands:
             await self.expunge(None)
             self.selected = None
             await self.send(f"{tag} OK CLOSE completed")
+
+    async def cmd_IDLE(self, tag: str, args: list[Token]) -> None:
+        """RFC 2177: announce new mail as it arrives until the client says DONE."""
+        if await self._need_selected(tag) is None:
+            return
+        await self.send("+ idling")
+        while True:
+            try:
+                line = await asyncio.wait_for(self.reader.readline(), IDLE_POLL_SECONDS)
+            except TimeoutError:
+                await self.refresh()
+                continue
+            if not line or line.strip().upper() == b"DONE":
+                break
+            await self.send(f"{tag} BAD expected DONE")
+            return
+        await self.send(f"{tag} OK IDLE terminated")
 
     async def cmd_UNSELECT(self, tag: str, args: list[Token]) -> None:
         if await self._need_selected(tag) is not None:

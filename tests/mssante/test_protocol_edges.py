@@ -138,3 +138,24 @@ def test_imap_oversized_literal_ends_the_session(mss: Mss) -> None:
     assert imap.line().startswith(b"* BYE")
     assert imap.line() == b""
     imap.sock.close()
+
+
+def test_imap_idle_announces_new_mail(mss: Mss) -> None:
+    box = mss.professional(8)["mailbox"]
+    sender = mss.organisation("cabinet")["mailbox"]
+    imap = Imap(mss)
+    assert imap.command(b"a1", f"LOGIN {box} {TEST_PASSWORD}".encode())[-1].startswith(b"a1 OK")
+    selected = imap.command(b"a2", b"SELECT INBOX")
+    count = int(next(line for line in selected if line.endswith(b"EXISTS\r\n")).split()[1])
+    imap.send(b"a3 IDLE\r\n")
+    assert imap.line().startswith(b"+")
+    client = mss.smtp()
+    client.login(sender, TEST_PASSWORD)
+    client.sendmail(
+        sender, [box], f"From: {sender}\r\nTo: {box}\r\nSubject: idle\r\nX-MSS-NIL: T\r\n\r\nx\r\n".encode()
+    )
+    client.quit()
+    assert imap.line() == f"* {count + 1} EXISTS\r\n".encode()
+    imap.send(b"DONE\r\n")
+    assert imap.line().startswith(b"a3 OK")
+    imap.sock.close()
