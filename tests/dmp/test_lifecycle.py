@@ -253,3 +253,17 @@ def test_simplified_publish_replacement_deprecates_the_target(dmp: TestClient) -
     assert response.status_code == 201, response.text
     assert ids(search(dmp)) == [response.json()["id"]]
     assert ids(search(dmp, status="superseded")) == [old]
+
+
+def test_the_patient_may_mask_but_not_hide_a_document_from_themselves(dmp: TestClient) -> None:
+    doc, _ = publish(dmp)
+    mask = json_patch("/securityLabel/0", {"system": TRE_A07, "code": "MASQUE_PS"})
+    assert dmp.patch(f"/fhir/DocumentReference/{doc}", json=mask, headers=JSON_PATCH).status_code == 200
+    assert ids(search(dmp, THIRD_IDNAT)) == []
+    hide = json_patch("/securityLabel/0", {"system": TRE_A07, "code": "INVISIBLE_PATIENT"})
+    refused = dmp.patch(f"/fhir/DocumentReference/{doc}", json=hide, headers=JSON_PATCH)
+    assert_outcome(refused, 403, "DocumentReference.securityLabel")
+    delete = dmp.patch(
+        f"/fhir/DocumentReference/{doc}", json=json_patch("/status", "entered-in-error"), headers=JSON_PATCH
+    )
+    assert_outcome(delete, 403, "DocumentReference.status")
