@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from services.kernel.settings import SERVICE_PREFIXES, Settings
-from services.runner import SERVICES, create_service, create_stack
+from services.runner import CONSOLE, SERVICES, create_service, create_stack
 
 app = typer.Typer(
     help="socle: a reference simulator of the French e-health services socles.", no_args_is_help=True
@@ -97,13 +97,13 @@ def up(
 
 @app.command()
 def serve(
-    service: str = typer.Argument(..., help=" | ".join(SERVICES)),
+    service: str = typer.Argument(..., help=" | ".join((*SERVICES, CONSOLE))),
     port: int = typer.Option(None, envvar="SOCLE_PORT"),
     host: str = typer.Option(None, envvar="SOCLE_HOST"),
 ) -> None:
     """Run one service alone (what each compose container runs)."""
-    if service not in SERVICES:
-        raise typer.BadParameter(f"unknown service {service!r}; one of {', '.join(SERVICES)}")
+    if service not in (*SERVICES, CONSOLE):
+        raise typer.BadParameter(f"unknown service {service!r}; one of {', '.join((*SERVICES, CONSOLE))}")
     settings = _settings(port=port, host=host)
     uvicorn.run(
         create_service(settings, service),

@@ -4,6 +4,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from _pytest.nodeid import NodeId
 
 from tests.support import RunningStack, start_stack
 
@@ -22,3 +23,26 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     running = start_stack(tmp_path_factory.mktemp("stack"))
     yield running
     running.stop()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Make ``xdist_group`` work under pytest 9 with pytest-xdist 3.8.
+
+    ``--dist loadgroup`` appends ``@group`` to the nodeid through ``item._nodeid``, which pytest 9 no
+    longer reads (it keeps the nodeid in ``item._id``): without this, grouped tests that share an
+    expensive module fixture (a second stack, a browser) are spread over both workers.
+    """
+    if not config.getoption("loadgroup", default=False):
+        return
+    for item in items:
+        if "@" in item.nodeid:
+            continue
+        groups = sorted(
+            {
+                str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                for m in item.iter_markers("xdist_group")
+            }
+        )
+        if groups:
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")  # type: ignore[attr-defined]

@@ -68,7 +68,32 @@ def start_stack(
     env: dict[str, str] | None = None,
     timeout: float = 60.0,
 ) -> RunningStack:
-    """Start ``socle up`` as a real process on free ports and wait until ``/_sim/health`` says ready."""
+    """Start ``socle up`` as a real process on free ports and wait until ``/_sim/health`` says ready.
+
+    A free port can be taken by another process between the check and the bind: the stack then
+    exits with "address already in use", and it is started again on other ports.
+    """
+    for attempt in range(3):
+        try:
+            return _launch(data_dir, auto_login=auto_login, extra_args=extra_args, env=env, timeout=timeout)
+        except PortTaken:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+class PortTaken(RuntimeError):
+    pass
+
+
+def _launch(
+    data_dir: Path,
+    *,
+    auto_login: bool,
+    extra_args: tuple[str, ...],
+    env: dict[str, str] | None,
+    timeout: float,
+) -> RunningStack:
     port, smtp_port, imap_port = free_port(), free_port(), free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / "socle.log"
@@ -98,6 +123,8 @@ def start_stack(
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
+            if "address already in use" in stack.log().lower():
+                raise PortTaken(stack.log())
             raise RuntimeError(f"socle up exited with {process.returncode}:\n{stack.log()}")
         try:
             if httpx.get(f"{stack.base_url}/_sim/health", timeout=2).status_code == 200:
@@ -106,4 +133,6 @@ def start_stack(
             pass
         time.sleep(0.05)
     stack.stop()
+    if "address already in use" in stack.log().lower():
+        raise PortTaken(stack.log())
     raise RuntimeError(f"socle up was not healthy after {timeout} s:\n{stack.log()}")
