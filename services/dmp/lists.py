@@ -15,7 +15,7 @@ from services.kernel.fhir import paging, searchset
 from services.kernel.tokens import Caller, ServiceCaller
 
 from . import codes, store
-from .context import audit, open_dmp
+from .context import Access, audit, open_dmp
 from .dates import parse_bound
 from .models import DmpSubmissionSet
 from .search import codes_of, patient_of
@@ -42,19 +42,33 @@ async def find_lists(
         request, caller, system="", ins=ins, writing=False, expression="patient.identifier", subtype="ITI-66"
     )
 
-    def read(session: Session) -> tuple[list[DmpSubmissionSet], int]:
+    def read(session: Session) -> tuple[list[dict[str, Any]], int]:
         if "submissionset" not in kinds or "current" not in statuses:
             return [], 0
-        return store.submission_sets(session, ins=ins, bounds=bounds, offset=offset, count=count)
+        rows, total = store.submission_sets(session, ins=ins, bounds=bounds, offset=offset, count=count)
+        return [_as_seen_by(session, access, row) for row in rows], total
 
-    rows, total = await request.app.state.db.read(read)
+    resources, total = await request.app.state.db.read(read)
     await audit(request, access, action="E", subtype="ITI-66")
     base = str(request.app.state.settings.base_url)
     return searchset(
-        [json.loads(r.resource) for r in rows],
+        resources,
         total=total,
         base_url=f"{base}/fhir/List",
         params={k: ",".join(v) for k, v in params.items()},
         offset=offset,
         count=count,
     )
+
+
+def _as_seen_by(session: Session, access: Access, row: DmpSubmissionSet) -> dict[str, Any]:
+    """The submission set without the items this caller may not see: a masked document's id must not leak."""
+    resource: dict[str, Any] = json.loads(row.resource)
+    kept = []
+    for entry in resource.get("entry", []):
+        reference = str(entry.get("item", {}).get("reference", ""))
+        document = store.document(session, id=reference.removeprefix("DocumentReference/"))
+        if document is None or access.decision(document).visible:
+            kept.append(entry)
+    resource.pop("entry", None)
+    return resource | ({"entry": kept} if kept else {})
