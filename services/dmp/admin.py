@@ -191,16 +191,29 @@ async def find_audit_events(
         request, caller, system="", ins=ins, writing=False, expression="patient", subtype="AuditEvent"
     )
     offset, count = paging({k: v[-1] for k, v in params.items()}, default=50, maximum=500)
-    rows, total = await request.app.state.db.read(
-        lambda s: store.audits(s, ins=ins, offset=offset, count=count)
-    )
+
+    def read(session: Session) -> tuple[list[Any], int, set[str]]:
+        rows, total = store.audits(session, ins=ins, offset=offset, count=count)
+        documents = {d for row in rows for d in row.documents.split(",") if d}
+        found = (store.document(session, id=d) for d in documents)
+        return rows, total, {d.id for d in found if d is not None and not access.decision(d).visible}
+
+    rows, total, hidden = await request.app.state.db.read(read)
     base = str(request.app.state.settings.base_url)
     await audit(request, access, action="R", subtype="AuditEvent")
     return searchset(
-        [audit_event(r, base_url=base) for r in rows],
+        [_without(audit_event(r, base_url=base), hidden) for r in rows],
         total=total,
         base_url=f"{base}/fhir/AuditEvent",
         params={k: ",".join(v) for k, v in params.items()},
         offset=offset,
         count=count,
     )
+
+
+def _without(event: dict[str, Any], hidden: set[str]) -> dict[str, Any]:
+    """The event without the documents this caller may not see: a masked document's id must not leak."""
+    entities = [
+        e for e in event.get("entity", []) if e["what"].get("reference", "").split("/")[-1] not in hidden
+    ]
+    return event | {"entity": entities}
