@@ -267,3 +267,18 @@ def test_the_patient_may_mask_but_not_hide_a_document_from_themselves(dmp: TestC
         f"/fhir/DocumentReference/{doc}", json=json_patch("/status", "entered-in-error"), headers=JSON_PATCH
     )
     assert_outcome(delete, 403, "DocumentReference.status")
+
+
+def test_a_masked_document_id_does_not_leak_through_lists_or_history(dmp: TestClient) -> None:
+    doc, _ = publish(
+        dmp,
+        labels=((TRE_A07, "MASQUE_PS"), ("http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "N")),
+    )
+    lists = dmp.get("/fhir/List", params=patient_query(), headers=as_pro(THIRD_IDNAT)).json()
+    assert doc not in str(lists)
+    history = dmp.get(
+        "/fhir/AuditEvent", params={"patient": REFERENCE_INS}, headers=as_pro(THIRD_IDNAT)
+    ).json()
+    assert doc not in str(history)
+    own = dmp.get("/fhir/List", params=patient_query(), headers=as_pro(OTHER_IDNAT)).json()
+    assert doc in str(own)
