@@ -30,14 +30,12 @@ SECRET_KEYS = frozenset(
         "device_code",
         "auth_req_id",
         "private_key",
-        "d",
-        "p",
-        "q",
-        "dp",
-        "dq",
-        "qi",
     }
 )
+"""Form, query and JSON members that carry secrets (OAuth 2.0, OIDC, CIBA, RFC 7591)."""
+JSON_SECRET_KEYS = SECRET_KEYS - {"code"}
+"""In JSON ``code`` is a FHIR code, evidence the conformance suite reads, never an authorization code."""
+JWK_PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "k", "oth"})
 SECRET_HEADERS = frozenset(
     {"cookie", "set-cookie", "esante-api-key", "x-api-key", "proxy-authorization", "x-socle-internal"}
 )
@@ -59,9 +57,8 @@ def mask_headers(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
 
 def _mask_json(value: Any) -> Any:
     if isinstance(value, dict):
-        return {
-            k: (MASK if k in SECRET_KEYS and isinstance(v, str) else _mask_json(v)) for k, v in value.items()
-        }
+        secret = JSON_SECRET_KEYS | (JWK_PRIVATE_MEMBERS if "kty" in value else frozenset())
+        return {k: (MASK if k in secret and isinstance(v, str) else _mask_json(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [_mask_json(item) for item in value]
     return value

@@ -78,9 +78,14 @@ class TrafficRecorder:
     async def flush(self) -> None:
         async with self._lock:
             batch, self._pending = self._pending, []
-            if batch:
-                table = Exchange.__table__  # type: ignore[attr-defined]
+            if not batch:
+                return
+            table = Exchange.__table__  # type: ignore[attr-defined]
+            try:
                 await self.database.write(lambda session: session.execute(insert(table), batch))
+            except Exception:
+                self._pending[:0] = batch  # evidence is kept for the next flush, never dropped
+                raise
 
     async def _loop(self) -> None:
         while True:
@@ -162,6 +167,14 @@ class TrafficMiddleware:
                 request_size += len(body)
             return message
 
+        recorded = False
+
+        def record() -> None:
+            nonlocal recorded
+            if not recorded:
+                recorded = True
+                self._record(scope, started, b"".join(request_chunks), request_size, response)
+
         async def recording_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 response["status"] = message["status"]
@@ -171,12 +184,14 @@ class TrafficMiddleware:
                 if response["size"] < limit:
                     response["chunks"].append(body[: limit - response["size"]])
                 response["size"] += len(body)
+                if not message.get("more_body", False):
+                    record()  # before the client has the whole answer, so its next query sees it
             await send(message)
 
         try:
             await self.app(scope, recording_receive, recording_send)
         finally:
-            self._record(scope, started, b"".join(request_chunks), request_size, response)
+            record()
 
     def _record(
         self, scope: Scope, started: float, request_body: bytes, request_size: int, response: dict[str, Any]

@@ -40,3 +40,17 @@ def test_large_and_binary_bodies_are_summarised() -> None:
         == "<2 bytes of application/pdf>"
     )
     assert mask_body(b"", "text/plain", limit=4, truncated=False) is None
+
+
+def test_fhir_codes_stay_visible_and_jwk_private_members_do_not() -> None:
+    resource = {"resourceType": "DocumentReference", "type": {"coding": [{"code": "11488-4"}]}}
+    masked = json.loads(
+        mask_body(json.dumps(resource).encode(), "application/fhir+json", limit=1000, truncated=False) or ""
+    )
+    assert masked == resource
+    jwks = {"keys": [{"kty": "RSA", "n": "abc", "e": "AQAB", "d": "private", "p": "x"}]}
+    masked = json.loads(
+        mask_body(json.dumps(jwks).encode(), "application/json", limit=1000, truncated=False) or ""
+    )
+    assert masked["keys"][0] == {"kty": "RSA", "n": "abc", "e": "AQAB", "d": MASK, "p": MASK}
+    assert mask_query("code=abc&state=s") == "code=%2A%2A%2A&state=s"
