@@ -3,7 +3,8 @@
 Each container is a local process with the environment compose gives it; a vendor's client talks to
 the gateway (the public base) and to MSSanté's SMTP/IMAP ports. A PSC token issued behind the gateway
 is accepted by INS, DMP and MSSanté, which check it with PSC over the peer URLs of the compose file.
-On the two-instance deployment every request goes to the next instance in turn.
+On the two-instance deployment every request goes to the next instance in turn, so the client that
+``tests/psc_login.py`` registers (RFC 7591) at one PSC instance is used at the other.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from tests import psc_login
 from tests.compose import flows
 from tests.compose.cluster import AllInOne, Cluster
 from tests.dmp.builders import bundle as provide_bundle
@@ -36,7 +38,7 @@ def test_a_professional_logs_in_and_refreshes_through_the_gateway(
 
 
 def test_ins_answers_a_search_with_a_psc_token(deployment: Cluster | AllInOne, people: flows.People) -> None:
-    tokens = flows.login(deployment.public_url + "/psc", people.client, people.doctor["idnat"])
+    tokens = psc_login.login(deployment.public_url, idnat=people.doctor["idnat"])
     status = flows.ins_identity_status(deployment.public_url + "/ins", tokens["access_token"], people.patient)
     assert status == "QUAL"
 
@@ -44,7 +46,7 @@ def test_ins_answers_a_search_with_a_psc_token(deployment: Cluster | AllInOne, p
 def test_a_bundle_published_at_the_dmp_is_found_by_search(
     deployment: Cluster | AllInOne, people: flows.People
 ) -> None:
-    tokens = flows.login(deployment.public_url + "/psc", people.client, people.doctor["idnat"])
+    tokens = psc_login.login(deployment.public_url, idnat=people.doctor["idnat"])
     dmp = deployment.public_url + "/dmp"
     bundle = provide_bundle(people.patient, author=people.doctor["idnat"])
     published = flows.publish(dmp, tokens["access_token"], bundle)
@@ -56,12 +58,11 @@ def test_a_bundle_published_at_the_dmp_is_found_by_search(
 def test_a_message_submitted_by_smtp_is_read_by_imap(
     deployment: Cluster | AllInOne, people: flows.People
 ) -> None:
-    psc = deployment.public_url + "/psc"
     sender, recipient = people.doctor, people.colleague
-    sent = flows.login(psc, people.client, sender["idnat"])["access_token"]
+    sent = psc_login.login(deployment.public_url, idnat=sender["idnat"])["access_token"]
     subject = f"flow on {type(deployment).__name__} at {deployment.public_url}"
     flows.send_mail("127.0.0.1", deployment.smtp_port, sent, sender["mailbox"], recipient["mailbox"], subject)
-    read = flows.login(psc, people.client, recipient["idnat"])["access_token"]
+    read = psc_login.login(deployment.public_url, idnat=recipient["idnat"])["access_token"]
     assert subject in flows.fetch_subjects("127.0.0.1", deployment.imap_port, read, recipient["mailbox"])
 
 
