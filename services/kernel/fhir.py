@@ -85,7 +85,7 @@ def parse_resource(data: dict[str, Any] | bytes | str, expected: str | None = No
 def loads_json(body: bytes | str) -> Any:
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: nested too deep
         raise BadRequest(f"invalid JSON: {exc}", fhir_code="structure") from None
 
 
