@@ -193,7 +193,7 @@ async def register(request: Request) -> Response:
     provider = provider_of(request)
     try:
         data = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested too deep
         data = None
     json_request = PscJsonRequest(
         "POST", str(request.url), request.headers, data if isinstance(data, dict) else {}
