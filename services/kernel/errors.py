@@ -49,7 +49,8 @@ class SocleError(Exception):
         status: int | None = None,
     ) -> None:
         super().__init__(message)
-        self.message = message
+        # a message quoting hostile input may hold lone surrogates, which no UTF-8 response can carry
+        self.message = message.encode("utf-8", "backslashreplace").decode("utf-8")
         self.expression = expression or []
         self.issue_code = fhir_code or self.fhir_code
         self.headers = headers or {}
