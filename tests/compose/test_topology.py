@@ -77,6 +77,8 @@ def test_the_nginx_gateway_template_routes_the_contract_paths(split: Cluster, tm
             health = httpx.get(f"{url}{prefix}/_sim/health", timeout=10)
             assert health.status_code == 200
             assert set(health.json()["services"]) == {name}
+        fixtures = httpx.get(f"{url}/_sim/fixtures", timeout=10)
+        assert fixtures.status_code == 200 and fixtures.json()["clients"][0]["client_id"] == "socle-demo"
         traffic = httpx.get(f"{url}/_sim/traffic", params={"service": "dmp", "limit": 5}, timeout=10)
         assert traffic.status_code == 200 and traffic.json()["total"] >= 1
         assert httpx.get(f"{url}/nowhere", timeout=10).status_code == 404
