@@ -56,7 +56,11 @@ def _expression(location: tuple[Any, ...], root: str) -> str:
 
 
 def parse_resource(data: dict[str, Any] | bytes | str, expected: str | None = None) -> Any:
-    """Validate a resource with fhir.resources; ``expected`` is the resourceType the caller must send."""
+    """Validate a resource with fhir.resources; ``expected`` is the resourceType the caller must send.
+
+    fhir.resources does not validate a Bundle's entry resources nor ``contained`` ones as their own types:
+    parse each of those with this function too.
+    """
     if isinstance(data, (bytes, str)):
         data = loads_json(data)
     if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
@@ -75,6 +79,13 @@ def parse_resource(data: dict[str, Any] | bytes | str, expected: str | None = No
     cls = resource_class(resource_type)
     try:
         return cls.model_validate(data)
+    except (KeyError, AttributeError, TypeError) as exc:
+        # fhir_core raises these on some malformed shapes instead of a ValidationError
+        raise BadRequest(
+            f"{resource_type}: malformed resource ({type(exc).__name__})",
+            expression=[resource_type],
+            fhir_code="structure",
+        ) from None
     except ValidationError as exc:
         errors = exc.errors()
         messages = [f"{_expression(e['loc'], resource_type)}: {e['msg']}" for e in errors[:10]]
