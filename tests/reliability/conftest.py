@@ -1,14 +1,15 @@
-"""Fixtures of the reliability suite: tokens on the shared ``stack`` and the bounds of every run."""
+"""Fixtures and constants of the reliability suite: the bounds of every run, a fresh PostgreSQL database."""
 
 from __future__ import annotations
 
 import os
-from typing import Any
+import uuid
+from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import create_engine, text
 
-from tests.psc_login import login
-from tests.support import RunningStack
+from tests.support import IN_CI
 
 LONG = os.environ.get("SOCLE_LONG") == "1"
 """``SOCLE_LONG=1`` runs the large fuzzing, crash and load runs (marker ``slow``)."""
@@ -31,10 +32,31 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(skip)
 
 
-@pytest.fixture(scope="module")
-def tokens(stack: RunningStack) -> dict[str, dict[str, Any]]:
-    """Token responses of three professionals, from the real authorization-code flow."""
-    return {idnat: login(stack.base_url, idnat=idnat) for idnat in (MT_IDNAT, OTHER_IDNAT, THIRD_IDNAT)}
+@pytest.fixture(scope="session")
+def postgres_url() -> str | None:
+    """Read before the autouse fixture of tests/conftest.py hides SOCLE_* inside each test."""
+    return os.environ.get("SOCLE_TEST_POSTGRES_URL")
+
+
+@pytest.fixture
+def database_url(postgres_url: str | None) -> Iterator[str]:
+    """A fresh PostgreSQL database for this test, dropped afterwards."""
+    if not postgres_url:
+        if IN_CI:
+            pytest.fail("SOCLE_TEST_POSTGRES_URL is required in CI")
+        pytest.skip("SOCLE_TEST_POSTGRES_URL is not set (run .ci/postgres)")
+    name = f"reliability_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(
+        postgres_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield postgres_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def bearer(token: str) -> dict[str, str]:

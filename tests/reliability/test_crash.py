@@ -75,15 +75,15 @@ def check_nothing_lost(stack: RunningStack, documents: Ledger, mails: Ledger) ->
                 assert parsed.get_body().get_content().strip() == text.decode().strip(), f"message {key} cut"
 
 
-def crash_cycle(data_dir: Path, env: dict[str, str] | None = None) -> tuple[int, int, int]:
+def crash_cycle(data_dir: Path, extra_args: tuple[str, ...] = ()) -> tuple[int, int, int]:
     rng = random.Random()
     documents, mails = Ledger(), Ledger()
     survived = 0
     for _ in range(KILLS):
-        stack = start_stack(data_dir, env=env)
+        stack = start_stack(data_dir, extra_args=extra_args)
         load_then_kill(stack, documents, mails, rng)
         survived += 1
-        restarted = start_stack(data_dir, env=env)
+        restarted = start_stack(data_dir, extra_args=extra_args)
         try:
             check_nothing_lost(restarted, documents, mails)
         finally:
@@ -104,9 +104,8 @@ def test_sigkill_under_load_on_sqlite_loses_no_acknowledged_write(tmp_path: Path
 
 @pytest.mark.postgres
 @pytest.mark.timeout(900)
-def test_sigkill_under_load_on_postgresql_loses_no_acknowledged_write(tmp_path: Path) -> None:
-    url = os.environ.get("SOCLE_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("SOCLE_TEST_POSTGRES_URL is not set")
-    survived, _, _ = crash_cycle(tmp_path / "data", env={"SOCLE_DATABASE_URL": url})
+def test_sigkill_under_load_on_postgresql_loses_no_acknowledged_write(
+    tmp_path: Path, database_url: str
+) -> None:
+    survived, _, _ = crash_cycle(tmp_path / "data", ("--database-url", database_url))
     assert survived == KILLS
