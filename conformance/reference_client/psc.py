@@ -16,6 +16,7 @@ from typing import Any
 
 import authlib.deprecate  # noqa: F401  (installs authlib's warning filter before ours)
 import httpx
+import lxml.html
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -92,7 +93,7 @@ def login(cfg: Config, headers: dict[str, str]) -> tuple[Session, OAuth2Client, 
     url, state = client.create_authorization_url(
         meta["authorization_endpoint"], code_verifier=None if cfg.broken("no-pkce") else verifier, **extra
     )
-    location = follow_to_callback(client, url, cfg.redirect_uri)
+    location = follow_to_callback(client, url, cfg.redirect_uri, cfg.professional_idnat)
     params: dict[str, Any] = {"authorization_response": location, "state": state}
     if not cfg.broken("no-pkce"):
         params["code_verifier"] = verifier
@@ -106,11 +107,18 @@ def login(cfg: Config, headers: dict[str, str]) -> tuple[Session, OAuth2Client, 
     return Session(token["access_token"], token["id_token"], claims, userinfo), client, meta
 
 
-def follow_to_callback(client: OAuth2Client, url: str, redirect_uri: str) -> str:
-    """Follow PSC's redirects until the one to the software's callback (which no browser serves here)."""
+def follow_to_callback(client: OAuth2Client, url: str, redirect_uri: str, idnat: str) -> str:
+    """Follow PSC's redirects until the one to the software's callback (which no browser serves here).
+
+    When PSC shows its login page (a stack without ``--psc-auto-login``), answer it as the user at the
+    keyboard would: the professional of the run, with a CPS card.
+    """
+    response = client.request("GET", url, follow_redirects=False, withhold_token=True)
     for _ in range(MAX_REDIRECTS):
-        response = client.request("GET", url, follow_redirects=False, withhold_token=True)
         location = response.headers.get("location")
+        if response.status_code == 200 and "text/html" in response.headers.get("content-type", ""):
+            response = submit_login_page(client, str(response.url), response.text, idnat)
+            continue
         if response.status_code not in (302, 303) or not location:
             raise LoginRefused(f"PSC answered {response.status_code} to the authorization request")
         if location.startswith(redirect_uri):
@@ -118,7 +126,20 @@ def follow_to_callback(client: OAuth2Client, url: str, redirect_uri: str) -> str
                 raise LoginRefused(f"PSC refused the authorization request: {location}")
             return location
         url = str(httpx.URL(url).join(location))
+        response = client.request("GET", url, follow_redirects=False, withhold_token=True)
     raise LoginRefused("too many redirects before the callback")
+
+
+def submit_login_page(client: OAuth2Client, page_url: str, page: str, idnat: str) -> httpx.Response:
+    """Post PSC's login form: its hidden fields as given, the professional and the CPS card chosen."""
+    forms = lxml.html.fromstring(page).forms
+    if not forms:
+        raise LoginRefused("PSC answered a page without a login form")
+    form = forms[0]
+    fields = {name: value for name, value in form.form_values() if name not in ("idnat", "means")}
+    fields.update({"idnat": idnat, "means": "CPS"})
+    action = str(httpx.URL(page_url).join(form.action or page_url))
+    return client.request("POST", action, data=fields, follow_redirects=False, withhold_token=True)
 
 
 def logout(client: OAuth2Client, meta: dict[str, Any], cfg: Config, session: Session) -> None:
