@@ -11,7 +11,6 @@ import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -294,7 +293,3 @@ def test_open_redirect_on_logout_variants(stack: RunningStack) -> None:
             timeout=30,
         )
         assert response.status_code == 400 and "location" not in response.headers, uri
-
-
-def query_of(location: str) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
