@@ -52,11 +52,7 @@ def make_engine(url: str, *, schema: str | None = None) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
-    engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args=connect_args)
-    if schema:
-        with engine.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-    return engine
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args=connect_args)
 
 
 class Database:
@@ -64,6 +60,7 @@ class Database:
 
     def __init__(self, url: str, tables: Sequence[type[SQLModel]], *, schema: str | None = None) -> None:
         self.url = url
+        self.schema = schema
         self.engine = make_engine(url, schema=schema)
         self.is_sqlite = url.startswith("sqlite")
         self._writer = (
@@ -72,12 +69,18 @@ class Database:
         self.tables: list[Table] = [model.__table__ for model in tables]  # type: ignore[attr-defined]
 
     def create_tables(self) -> None:
-        """Create missing tables; on PostgreSQL under an advisory lock, so instances starting together don't race."""
+        """Create the schema and missing tables; nothing connects before this (a dead database fails here).
+
+        On PostgreSQL it runs under an advisory lock, so instances starting together don't race on the
+        catalogue (``pg_type`` unique violations).
+        """
         if self.is_sqlite:
             SQLModel.metadata.create_all(self.engine, tables=self.tables)
             return
         with self.engine.begin() as connection:
             connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('socle-create-tables'))"))
+            if self.schema:
+                connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
             SQLModel.metadata.create_all(connection, tables=self.tables)
 
     def clear(self) -> None:

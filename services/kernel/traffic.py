@@ -141,10 +141,12 @@ class TrafficRecorder:
 class TrafficMiddleware:
     """Outermost middleware of every service app: times and records each HTTP exchange."""
 
-    def __init__(self, app: ASGIApp, *, service: str, recorder: TrafficRecorder) -> None:
+    def __init__(self, app: ASGIApp, *, service: str, recorder: TrafficRecorder, mount: str = "") -> None:
         self.app = app
         self.service = service
         self.recorder = recorder
+        self.mount = mount
+        """Public path prefix of a service run alone behind a gateway: paths read the same in every mode."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -204,7 +206,7 @@ class TrafficMiddleware:
             time=datetime.now(UTC),
             service=self.service,
             method=scope["method"],
-            path=scope.get("root_path", "") + relative_path(scope),
+            path=(scope.get("root_path") or self.mount) + relative_path(scope),
             query=mask_query(scope.get("query_string", b"").decode("latin-1")),
             status=response["status"],
             duration_ms=round((time.perf_counter() - started) * 1000, 3),

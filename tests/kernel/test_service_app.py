@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
+from services.kernel import service
 from services.kernel.service import service_app
 from services.kernel.settings import Settings
 
@@ -20,14 +22,45 @@ async def broken(_: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-def test_a_failed_start_is_reported_with_its_reason(tmp_path: Path) -> None:
+def test_a_failed_start_is_reported_with_its_reason_and_routes_answer_503(tmp_path: Path) -> None:
     app = service_app(
         "dmp", Settings(service="dmp", data_dir=tmp_path), title="t", error_format="fhir", lifespan=broken
     )
-    with pytest.raises(RuntimeError), TestClient(app):
-        pass
-    assert app.state.readiness.components["app"].status == "failed"
-    assert "database unreachable" in app.state.readiness.components["app"].detail
+
+    @app.get("/fhir/metadata")
+    async def metadata() -> dict[str, str]:
+        return {"resourceType": "CapabilityStatement"}
+
+    with TestClient(app) as client:
+        health = client.get("/_sim/health")
+        assert health.status_code == 503
+        component = health.json()["services"]["dmp"]["components"]["app"]
+        assert component["status"] == "failed" and "database unreachable" in component["detail"]
+        refused = client.get("/fhir/metadata")
+        assert refused.status_code == 503
+        assert "database unreachable" in refused.json()["issue"][0]["diagnostics"]
+
+
+def test_a_failed_start_is_retried_until_it_works(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service, "RETRY_FIRST_SECONDS", 0.05)
+    attempts: list[int] = []
+
+    @asynccontextmanager
+    async def flaky(_: FastAPI) -> AsyncIterator[None]:
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise ConnectionError("peer down")
+        yield
+
+    app = service_app(
+        "ins", Settings(service="ins", data_dir=tmp_path), title="t", error_format="fhir", lifespan=flaky
+    )
+    with TestClient(app) as client:
+        deadline = time.monotonic() + 10
+        while client.get("/_sim/health").status_code != 200:
+            assert time.monotonic() < deadline, "never recovered"
+            time.sleep(0.02)
+    assert len(attempts) == 3
 
 
 def test_a_standalone_service_is_ready_after_its_lifespan(tmp_path: Path) -> None:
