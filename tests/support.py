@@ -8,11 +8,15 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, text
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -136,3 +140,35 @@ def _launch(
     if "address already in use" in stack.log().lower():
         raise PortTaken(stack.log())
     raise RuntimeError(f"socle up was not healthy after {timeout} s:\n{stack.log()}")
+
+
+POSTGRES_ENV = "SOCLE_TEST_POSTGRES_URL"
+POSTGRES_URL = os.environ.get(POSTGRES_ENV)
+"""Read at import, before the autouse fixture hides every ``SOCLE_*`` variable inside each test."""
+
+
+def require_postgres() -> str:
+    """The test server's URL (``.ci/postgres`` prints it); a skip locally, a failure in CI."""
+    if POSTGRES_URL:
+        return POSTGRES_URL
+    if IN_CI:
+        pytest.fail(f"{POSTGRES_ENV} is required in CI (.ci/run sets it from .ci/postgres)")
+    pytest.skip(f"{POSTGRES_ENV} is not set (run .ci/postgres)")
+
+
+@contextmanager
+def fresh_postgres_database(prefix: str) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database, dropped afterwards."""
+    server = require_postgres()
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(
+        server.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -3,13 +3,10 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from services.dmp import bulk
 from services.kernel.bulk import SeedPlan
@@ -17,38 +14,18 @@ from services.kernel.settings import Settings
 from tests.dmp.builders import MT_IDNAT, OTHER_IDNAT, REFERENCE_INS, TRE_A07, bundle
 from tests.dmp.conftest import as_pro, dmp_client
 from tests.dmp.helpers import JSON_PATCH, ids, json_patch, location_id, patient_query
-from tests.support import IN_CI
+from tests.support import fresh_postgres_database
 
-POSTGRES_ENV = "SOCLE_TEST_POSTGRES_URL"
 THIRD_IDNAT = "810000000090"
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> str | None:
-    return os.environ.get(POSTGRES_ENV)
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, postgres_url: str | None) -> Iterator[str | None]:
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
     if request.param == "sqlite":
         yield None
         return
-    if not postgres_url:
-        if IN_CI:
-            pytest.fail(f"{POSTGRES_ENV} is required in CI")
-        pytest.skip(f"{POSTGRES_ENV} is not set (run .ci/postgres)")
-    name = f"dmp_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(
-        postgres_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield postgres_url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_postgres_database("dmp") as url:
+        yield url
 
 
 def test_store_cycle(tmp_path: Path, database_url: str | None) -> None:

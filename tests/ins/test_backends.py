@@ -3,14 +3,11 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 
 from services.ins import bulk
 from services.ins.app import create_app
@@ -18,44 +15,18 @@ from services.ins.settings import InsSettings
 from services.kernel.bulk import SeedPlan
 from services.kernel.peers import INTERNAL_HEADER
 from services.kernel.synthetic import people
-from tests.support import IN_CI
+from tests.support import fresh_postgres_database
 
 from .soap_messages import envelope, traits
 
-POSTGRES_ENV = "SOCLE_TEST_POSTGRES_URL"
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> str | None:
-    """Read before the autouse fixture of tests/conftest.py hides SOCLE_* inside each test."""
-    return os.environ.get(POSTGRES_ENV)
-
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def settings(
-    request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str | None
-) -> Iterator[InsSettings]:
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[InsSettings]:
     if request.param == "sqlite":
         yield InsSettings(service="ins", data_dir=tmp_path)
         return
-    if not postgres_url:
-        if IN_CI:
-            pytest.fail(f"{POSTGRES_ENV} is required in CI")
-        pytest.skip(f"{POSTGRES_ENV} is not set (run .ci/postgres)")
-    name = f"ins_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(
-        postgres_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield InsSettings(
-            service="ins", data_dir=tmp_path, database_url=postgres_url.rsplit("/", 1)[0] + "/" + name
-        )
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_postgres_database("ins") as url:
+        yield InsSettings(service="ins", data_dir=tmp_path, database_url=url)
 
 
 def test_seed_search_match_soap_and_reset(settings: InsSettings) -> None:

@@ -3,52 +3,28 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from email import policy
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from services.mssante import store
 from services.mssante.settings import MssSettings
-from tests.support import IN_CI
+from tests.support import fresh_postgres_database
 
 from .builders import message
 from .test_rules import COLLEAGUE, DOCTOR, REFERENCE, _database, _document, _submit
 
-POSTGRES_ENV = "SOCLE_TEST_POSTGRES_URL"
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> str | None:
-    """Read before the per-test fixture that clears ``SOCLE_*`` variables."""
-    return os.environ.get(POSTGRES_ENV)
-
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, postgres_url: str | None) -> Iterator[str | None]:
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
     if request.param == "sqlite":
         yield None
         return
-    url = postgres_url
-    if not url:
-        if IN_CI:
-            pytest.fail(f"{POSTGRES_ENV} is required in CI")
-        pytest.skip(f"{POSTGRES_ENV} is not set (run .ci/postgres)")
-    name = f"mss_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_postgres_database("mss") as url:
+        yield url
 
 
 def test_store_cycle(tmp_path: Path, database_url: str | None) -> None:

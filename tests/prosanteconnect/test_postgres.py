@@ -3,51 +3,27 @@ and behave as one provider — the way socle scales past one machine."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from services.kernel.bulk import SeedPlan
 from services.kernel.settings import Settings
 from services.kernel.synthetic import professionals
 from services.prosanteconnect import bulk
-from tests.support import IN_CI
+from tests.support import fresh_postgres_database
 
 from .helpers import OIDC, auth_params, authorize, bearer, login, redeem, register, start
 
-POSTGRES_ENV = "SOCLE_TEST_POSTGRES_URL"
 pytestmark = pytest.mark.postgres
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> str | None:
-    """Read before the autouse fixture of tests/conftest.py hides SOCLE_* inside each test."""
-    return os.environ.get(POSTGRES_ENV)
-
-
 @pytest.fixture
-def database_url(postgres_url: str | None) -> Iterator[str]:
+def database_url() -> Iterator[str]:
     """A fresh database for this test, dropped afterwards."""
-    if not postgres_url:
-        if IN_CI:
-            pytest.fail(f"{POSTGRES_ENV} is required in CI")
-        pytest.skip(f"{POSTGRES_ENV} is not set (run .ci/postgres)")
-    name = f"psc_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(
-        postgres_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield postgres_url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_postgres_database("psc") as url:
+        yield url
 
 
 def test_two_instances_on_postgresql(tmp_path: Path, database_url: str) -> None:
