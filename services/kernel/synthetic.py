@@ -11,8 +11,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from faker import Faker
-
 from .identifiers import idnat_from_rpps, nir_key, with_luhn
 from .traits import fold
 
@@ -73,6 +71,8 @@ def _clean(names: set[str]) -> list[str]:
 
 class NamePools:
     def __init__(self, seed: int) -> None:
+        from faker import Faker  # imported here: it costs 80 ms at start-up and only `socle seed` needs it
+
         faker = Faker("fr_FR")
         faker.seed_instance(seed)
         self.family = _clean({faker.last_name() for _ in range(_POOL)})
