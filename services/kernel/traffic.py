@@ -60,6 +60,18 @@ def annotate(request: Request, **fields: Any) -> None:
     record.update({key: value for key, value in fields.items() if value is not None})
 
 
+def _storable(value: Any) -> Any:
+    """``value`` with lone surrogates (hostile JSON such as ``"\\ud800"``) escaped: one such exchange would
+    otherwise fail every later flush of its batch, and the record would stop for the whole stack."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {k: _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value
+
+
 class TrafficRecorder:
     """Collects exchanges in memory and writes them in batches to the traffic database."""
 
@@ -73,7 +85,7 @@ class TrafficRecorder:
 
     def add(self, exchange: dict[str, Any]) -> None:
         """Queue one exchange (a row of :class:`Exchange`); no ORM object on the request path."""
-        self._pending.append(exchange)
+        self._pending.append(_storable(exchange))
 
     async def flush(self) -> None:
         async with self._lock:
