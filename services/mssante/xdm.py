@@ -172,7 +172,7 @@ def check_xdm(data: bytes, limits: ZipLimits) -> XdmReport:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
-    except (zipfile.BadZipFile, ValueError) as exc:
+    except (zipfile.BadZipFile, ValueError, NotImplementedError, EOFError, OSError) as exc:
         report.findings.append(error("xdm.not-zip", f"IHE_XDM.zip is not a readable zip archive: {exc}"))
         return report
     _check_names(infos, limits)
