@@ -40,7 +40,7 @@ def fuzz(base_url: str, prefix: str, examples: int, include: object) -> FuzzRun:
 
 @pytest.mark.parametrize("prefix", SERVICES)
 def test_bounded_fuzzing_finds_no_server_error(stack: RunningStack, prefix: str) -> None:
-    run = fuzz(stack.base_url, prefix, 4, shared_safe)
+    run = fuzz(stack.base_url, prefix, 10, shared_safe)
     assert run.requests > 0
     assert not run.failures, "\n\n".join(run.failures[:10])
 
