@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Index, insert
+from sqlalchemy.exc import OperationalError
 from sqlmodel import JSON, Column, Field, SQLModel, col, func, select
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -72,6 +73,20 @@ def _storable(value: Any) -> Any:
     return value
 
 
+def _insert_one_by_one(session: Any, table: Any, batch: list[dict[str, Any]]) -> None:
+    """A batch one row of which the database refuses: keep every other row, and a trace of that one."""
+    for row in batch:
+        try:
+            with session.begin_nested():
+                session.execute(insert(table), [row])
+        except Exception as exc:
+            keep = _storable(
+                {k: row.get(k) for k in ("time", "service", "method", "path", "status", "duration_ms")}
+            )
+            notes = {"unrecorded": f"{type(exc).__name__}: the database refused this exchange's content"}
+            session.execute(insert(table), [{**keep, "query": "", "notes": notes}])
+
+
 class TrafficRecorder:
     """Collects exchanges in memory and writes them in batches to the traffic database."""
 
@@ -95,9 +110,11 @@ class TrafficRecorder:
             table = Exchange.__table__  # type: ignore[attr-defined]
             try:
                 await self.database.write(lambda session: session.execute(insert(table), batch))
-            except Exception:
-                self._pending[:0] = batch  # evidence is kept for the next flush, never dropped
+            except OperationalError:
+                self._pending[:0] = batch  # database away: evidence waits for the next flush
                 raise
+            except Exception:
+                await self.database.write(lambda session: _insert_one_by_one(session, table, batch))
 
     async def _loop(self) -> None:
         while True:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
 
 from services.kernel import service
 from services.kernel.service import service_app
@@ -90,3 +91,33 @@ def test_a_streamed_body_over_the_limit_is_cut_off_while_read(tmp_path: Path) ->
         response = client.post("/echo", content=chunks())
         assert response.status_code == 413
         assert response.json()["issue"][0]["code"] == "too-long"
+
+
+class Message(BaseModel):
+    text: str
+
+
+def test_a_streamed_body_over_the_limit_is_a_413_even_on_a_route_with_a_body_model(tmp_path: Path) -> None:
+    app = service_app(
+        "mssante",
+        Settings(service="mssante", data_dir=tmp_path),
+        title="t",
+        error_format="json",
+        max_body_bytes=1024,
+    )
+
+    @app.post("/send")
+    async def send(message: Message) -> dict[str, int]:
+        return {"size": len(message.text)}
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"text": "'
+        for _ in range(4):
+            yield b"x" * 512
+        yield b'"}'
+
+    with TestClient(app) as client:
+        assert client.post("/send", json={"text": "short"}).json() == {"size": 5}
+        response = client.post("/send", content=chunks(), headers={"content-type": "application/json"})
+        assert response.status_code == 413
+        assert response.json()["error"] == "payload-too-large"
