@@ -189,6 +189,13 @@ def check_xdm(data: bytes, limits: ZipLimits) -> XdmReport:
         for info in metadata:
             folder = info.filename[: -len("METADATA.XML")].upper()
             _metadata(report, folder, _read(archive, info), names, archive)
-    except (zipfile.BadZipFile, NotImplementedError, EOFError, OSError, zlib.error) as exc:
+    except (
+        zipfile.BadZipFile,
+        NotImplementedError,
+        EOFError,
+        OSError,
+        zlib.error,
+        UnicodeDecodeError,
+    ) as exc:
         report.findings.append(error("xdm.corrupt", f"IHE_XDM.zip entry unreadable: {exc}"))
     return report

@@ -5,6 +5,8 @@ SQLite database of their own; only the peers (directory, PSC) are replaced by fi
 from __future__ import annotations
 
 import asyncio
+import io
+import zipfile
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
@@ -221,3 +223,18 @@ def test_sessions_end_when_the_psc_token_expires(tmp_path: Path) -> None:
     smtp_session = type("S", (), {"auth_data": expired})()
     envelope = type("E", (), {"mail_options": []})()
     assert asyncio.run(handler._mail(smtp_session, envelope, DOCTOR, [])) == SESSION_EXPIRED  # type: ignore[arg-type]
+
+
+def test_an_entry_whose_local_name_is_not_utf8_is_a_finding_not_a_crash() -> None:
+    """Found by the reliability suite: zipfile raises UnicodeDecodeError reading such an entry."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README.TXT", "r")
+        archive.writestr("INDEX.HTM", "i")
+        archive.writestr("IHE_XDM/SUBSET01/METADATA.XML", "<x/>")
+    data = bytearray(buffer.getvalue())
+    header = data.index(b"PK\x03\x04IHE"[:4], data.index(b"INDEX.HTM"))  # local header of METADATA.XML
+    data[header + 6 : header + 8] = (0x0800).to_bytes(2, "little")  # general purpose flag: names in UTF-8
+    data[header + 30] = 0x80  # first byte of the local file name: not UTF-8
+    report = check_xdm(bytes(data), ZipLimits(max_total=10**8, max_ratio=1000, max_entries=100))
+    assert "xdm.corrupt" in {finding.code for finding in report.findings}
