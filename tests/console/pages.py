@@ -19,8 +19,15 @@ def wait_for(browser: WebDriver, css: str) -> WebElement:
 
 
 def wait_for_text(browser: WebDriver, css: str, text: str) -> WebElement:
-    WebDriverWait(browser, WAIT_SECONDS).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
-    return browser.find_element(By.CSS_SELECTOR, css)
+    """Wait through a page load: Chrome may report a node of the page being replaced as not belonging
+    to the document (a WebDriverException, not a stale reference), so every driver error means "not yet"."""
+
+    def shown(driver: WebDriver) -> WebElement | bool:
+        element = driver.find_element(By.CSS_SELECTOR, css)
+        return element if text in element.text else False
+
+    waiting = WebDriverWait(browser, WAIT_SECONDS, ignored_exceptions=(WebDriverException,))
+    return waiting.until(shown)  # type: ignore[no-any-return]
 
 
 def wait_for_url(browser: WebDriver, fragment: str) -> str:
