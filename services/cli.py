@@ -38,6 +38,7 @@ def _announce(settings: Settings) -> Any:
         table.add_column("what")
         table.add_column("where")
         base = settings.root_url
+        table.add_row("web console", f"{base}/")
         table.add_row("health", f"{base}/_sim/health")
         table.add_row("fixtures (test data)", f"{base}/_sim/fixtures")
         table.add_row("PSC issuer", settings.psc_issuer)
