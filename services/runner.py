@@ -23,8 +23,6 @@ from services.kernel.runtime import Runtime
 from services.kernel.settings import SERVICE_PREFIXES, Settings
 from services.kernel.sim import sim_router
 
-log = logging.getLogger("socle")
-
 SERVICES = tuple(SERVICE_PREFIXES)
 """Start order: PSC first (every other service checks its tokens), then the directory and INS."""
 
@@ -58,16 +56,14 @@ def create_stack(settings: Settings, *, on_ready: Callable[[FastAPI], None] | No
             await stack.enter_async_context(runtime.lifespan())
             for app in apps.values():
                 app.state.peers.attach(transport)
-            for name, app in apps.items():
-                try:
-                    await stack.enter_async_context(app.router.lifespan_context(app))
-                except Exception:
-                    log.exception("service %s failed to start", name)
             console.state.gateway.attach(transport)
+            # a service whose start fails reports it and retries by itself (kernel.service): none raises here
+            for app in apps.values():
+                await stack.enter_async_context(app.router.lifespan_context(app))
             try:
                 await stack.enter_async_context(console.router.lifespan_context(console))
-            except Exception:
-                log.exception("the web console failed to start")
+            except Exception:  # the console is a convenience: the services stay up without it
+                logging.getLogger("socle").exception("the web console failed to start")
             if on_ready:
                 on_ready(root)
             yield

@@ -80,15 +80,22 @@ def authorize(psc: TestClient, params: dict[str, str], *, keep_session: bool = F
     return query_of(response.headers["location"])
 
 
-def redeem(psc: TestClient, client: dict[str, Any], code: str, verifier: str, **extra: str) -> Any:
-    data = {
+def code_form(code: str, verifier: str, *, redirect_uri: str = REDIRECT, **extra: str) -> dict[str, str]:
+    """The token request that redeems an authorization code (client authentication left to the caller)."""
+    return {
         "grant_type": "authorization_code",
         "code": code,
-        "redirect_uri": REDIRECT,
+        "redirect_uri": redirect_uri,
         "code_verifier": verifier,
+        **extra,
     }
+
+
+def redeem(psc: TestClient, client: dict[str, Any], code: str, verifier: str, **extra: str) -> Any:
     return psc.post(
-        OIDC + "/token", data={**data, **extra}, auth=(client["client_id"], client["client_secret"])
+        OIDC + "/token",
+        data=code_form(code, verifier, **extra),
+        auth=(client["client_id"], client["client_secret"]),
     )
 
 

@@ -22,11 +22,11 @@ from .helpers import (
     FIRST,
     ISSUER,
     OIDC,
-    REDIRECT,
     auth_params,
     authorize,
     bearer,
     claims,
+    code_form,
     login,
     query_of,
     redeem,
@@ -101,14 +101,12 @@ def test_private_key_jwt_with_jwks_by_value(psc: TestClient) -> None:
     def redeem_with(assertion: str) -> Any:
         params = auth_params(client)
         code = authorize(psc, params)["code"]
-        data = {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": REDIRECT,
-            "code_verifier": params["_verifier"],
-            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            "client_assertion": assertion,
-        }
+        data = code_form(
+            code,
+            params["_verifier"],
+            client_assertion_type="urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            client_assertion=assertion,
+        )
         return psc.post(OIDC + "/token", data=data)
 
     assertion = _assertion(key, client["client_id"], token_url)
@@ -181,12 +179,7 @@ def test_ecps_login_waits_for_the_push_and_can_be_refused(psc_interactive: TestC
     done = psc.get(waiting_url)
     code = query_of(done.headers["location"])["code"]
     assert psc.get(waiting_url).status_code == 400, "a push finishes one login only"
-    data = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": REDIRECT,
-        "code_verifier": params["_verifier"],
-    }
+    data = code_form(code, params["_verifier"])
     tokens = psc.post(OIDC + "/token", data=data, auth=(client["client_id"], client["client_secret"])).json()
     assert claims(psc, tokens["access_token"])["authMode"] == "MOBILE"
 
@@ -211,12 +204,7 @@ def test_the_static_socle_demo_client_from_the_configuration(psc: TestClient) ->
     demo = {"client_id": "socle-demo", "client_secret": "socle-demo-secret"}
     params = auth_params(demo, redirect_uri="http://testserver/callback")
     answer = authorize(psc, params)
-    data = {
-        "grant_type": "authorization_code",
-        "code": answer["code"],
-        "redirect_uri": "http://testserver/callback",
-        "code_verifier": params["_verifier"],
-    }
+    data = code_form(answer["code"], params["_verifier"], redirect_uri="http://testserver/callback")
     response = psc.post(OIDC + "/token", data=data, auth=("socle-demo", "socle-demo-secret"))
     assert response.status_code == 200
     assert claims(psc, response.json()["access_token"])["azp"] == "socle-demo"
@@ -232,13 +220,7 @@ def test_a_public_client_must_use_pkce(psc: TestClient) -> None:
     assert query_of(refused.headers["location"])["error"] == "invalid_request"
     params = auth_params(client)
     code = authorize(psc, params)["code"]
-    data = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": REDIRECT,
-        "code_verifier": params["_verifier"],
-        "client_id": client["client_id"],
-    }
+    data = code_form(code, params["_verifier"], client_id=client["client_id"])
     assert psc.post(OIDC + "/token", data=data).status_code == 200
 
 
@@ -263,14 +245,12 @@ def test_private_key_jwt_with_a_jwks_uri(psc: TestClient) -> None:
         client = register(psc, token_endpoint_auth_method="private_key_jwt", jwks_uri=uri)
         params = auth_params(client)
         code = authorize(psc, params)["code"]
-        data = {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": REDIRECT,
-            "code_verifier": params["_verifier"],
-            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            "client_assertion": _assertion(key, client["client_id"], ISSUER),
-        }
+        data = code_form(
+            code,
+            params["_verifier"],
+            client_assertion_type="urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            client_assertion=_assertion(key, client["client_id"], ISSUER),
+        )
         assert psc.post(OIDC + "/token", data=data).status_code == 200
     finally:
         server.shutdown()

@@ -8,7 +8,19 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from .helpers import FIRST, ISSUER, OIDC, auth_params, authorize, bearer, claims, login, redeem, register
+from .helpers import (
+    FIRST,
+    ISSUER,
+    OIDC,
+    auth_params,
+    authorize,
+    bearer,
+    claims,
+    code_form,
+    login,
+    redeem,
+    register,
+)
 
 REALM = "/auth/realms/esante-wallet"
 
@@ -141,14 +153,13 @@ def test_client_secret_post_is_accepted(psc: TestClient) -> None:
     client = register(psc, token_endpoint_auth_method="client_secret_post")
     params = auth_params(client)
     code = authorize(psc, params)["code"]
-    data = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": params["redirect_uri"],
-        "code_verifier": params["_verifier"],
-        "client_id": client["client_id"],
-        "client_secret": client["client_secret"],
-    }
+    data = code_form(
+        code,
+        params["_verifier"],
+        redirect_uri=params["redirect_uri"],
+        client_id=client["client_id"],
+        client_secret=client["client_secret"],
+    )
     response = psc.post(OIDC + "/token", data=data)
     assert response.status_code == 200, response.text
 

@@ -16,6 +16,7 @@ from .helpers import (
     auth_params,
     authorize,
     bearer,
+    code_form,
     introspect,
     login,
     query_of,
@@ -165,12 +166,7 @@ def test_bad_client_secret_is_a_401_with_www_authenticate(psc: TestClient) -> No
     client = register(psc)
     params = auth_params(client)
     code = authorize(psc, params)["code"]
-    data = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": REDIRECT,
-        "code_verifier": params["_verifier"],
-    }
+    data = code_form(code, params["_verifier"])
     response = psc.post(OIDC + "/token", data=data, auth=(client["client_id"], "wrong"))
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_client"
