@@ -12,6 +12,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, make_msgid
+from typing import Any
 
 from anyio import to_thread
 from sqlmodel import Session
@@ -73,29 +74,26 @@ def _trace(submission: Submission, found: Inspection, domain: str, now: datetime
 
 
 def _copy(
-    box: Mailbox,
-    raw: bytes,
-    found: Inspection,
-    submission: Submission,
-    now: datetime,
-    kind: str | None = None,
-) -> Message:
-    return Message(
-        mailbox=box.address,
-        uid=0,
-        message_id=found.message_id,
-        envelope_from=submission.envelope_from,
-        sender=found.sender,
-        recipients=[r.address for r in submission.recipients],
-        subject=found.subject,
-        patient_ins=found.patient_ins,
-        kind=kind or found.kind,
-        received_at=now,
-        size=len(raw),
-        conformant=not found.errors,
-        findings=[f.as_json() for f in found.findings],
-        raw=raw,
-    )
+    box: Mailbox, uid: int, raw: bytes, found: Inspection, submission: Submission, now: datetime
+) -> dict[str, Any]:
+    """The columns of ``box``'s copy of a submitted message (see :func:`store.insert_copy`)."""
+    return {
+        "mailbox": box.address,
+        "uid": uid,
+        "message_id": found.message_id,
+        "envelope_from": submission.envelope_from,
+        "sender": found.sender,
+        "recipients": [r.address for r in submission.recipients],
+        "subject": found.subject,
+        "patient_ins": found.patient_ins,
+        "kind": found.kind,
+        "received_at": now,
+        "size": len(raw),
+        "flags": [],
+        "conformant": not found.errors,
+        "findings": [f.as_json() for f in found.findings],
+        "raw": raw,
+    }
 
 
 def _report_copy(box: Mailbox, raw: bytes, kind: str, subject: str, sender: str, now: datetime) -> Message:
@@ -138,14 +136,37 @@ class Delivery:
                 error("xdm.ins.unknown", f"INS {found.patient_ins} unknown to INS", "", "902")
             )
 
-    def _failure(self, box: Mailbox, found: Inspection, size: int) -> receipts.Failure | None:
+    @staticmethod
+    def _wrong_patient(box: Mailbox, found: Inspection) -> receipts.Failure | None:
+        """A patient's box takes documents about that patient only (kind and owner never change)."""
         if box.kind == KIND_PATIENT and found.patients and box.owner not in {p.value for p in found.patients}:
             return receipts.Failure(
                 box.address, "5.7.1", "550 5.7.1 the documents concern another patient than this mailbox's"
             )
-        if box.used_bytes + size > self.settings.mss_mailbox_quota_bytes:
-            return receipts.Failure(box.address, "5.2.2", "552 5.2.2 mailbox full")
         return None
+
+    def _deliver_copy(
+        self,
+        session: Session,
+        box: Mailbox,
+        raw: bytes,
+        found: Inspection,
+        submission: Submission,
+        now: datetime,
+    ) -> int | receipts.Failure:
+        """The id of ``box``'s new copy, or why it cannot take it: removed, wrong patient, full."""
+        if not self._wrong_patient(box, found):
+            uid = store.take_uid(
+                session, address=box.address, size=len(raw), quota=self.settings.mss_mailbox_quota_bytes
+            )
+            if uid is not None:
+                return store.insert_copy(session, values=_copy(box, uid, raw, found, submission, now))
+        fresh = store.mailbox(session, address=box.address)
+        if fresh is None:
+            return _removed(box.address)
+        return self._wrong_patient(fresh, found) or receipts.Failure(
+            box.address, "5.2.2", "552 5.2.2 mailbox full"
+        )
 
     async def submit(self, submission: Submission) -> Outcome:
         """Deliver or raise :class:`Refusal` (nothing stored in that case)."""
@@ -161,17 +182,15 @@ class Delivery:
         def work(session: Session) -> Outcome:
             ids, failed = [], []
             for box in submission.recipients:
-                fresh = store.mailbox(session, address=box.address)
-                failure = self._failure(fresh, found, len(raw)) if fresh else _removed(box.address)
-                if failure or fresh is None:
-                    failed.append(failure or _removed(box.address))
-                    continue
-                copy = _copy(fresh, raw, found, submission, now)
-                ids.append(store.store_copy(session, box=fresh, message=copy).id)
+                copy = self._deliver_copy(session, box, raw, found, submission, now)
+                if isinstance(copy, receipts.Failure):
+                    failed.append(copy)
+                else:
+                    ids.append(copy)
             if not ids:
                 raise Refusal(failed[0].diagnostic)
             self._reports(session, submission, found, raw, failed, now)
-            return Outcome([i for i in ids if i is not None], failed, found.findings, found.patient_ins)
+            return Outcome(ids, failed, found.findings, found.patient_ins)
 
         async with self._writing:
             return await self.database.write(work)
@@ -186,7 +205,8 @@ class Delivery:
         now: datetime,
     ) -> None:
         sender_box = submission.sender_box
-        if sender_box is None or found.kind != "message":
+        wants_mdn = self._wants_mdn(found.disposition_to, submission.envelope_from)
+        if sender_box is None or found.kind != "message" or not (failed or wants_mdn):
             return
         box = store.mailbox(session, address=sender_box.address)
         if box is None:
@@ -208,7 +228,7 @@ class Delivery:
                     box, report, "dsn", f"Échec de remise : {found.subject}", f"MAILER-DAEMON@{domain}", now
                 ),
             )
-        if not self._wants_mdn(found.disposition_to, submission.envelope_from):
+        if not wants_mdn:
             return
         code = next((f.mdm_error for f in found.findings if f.mdm_error), "")
         failed_boxes = {f.recipient for f in failed}

@@ -24,7 +24,7 @@ from .evidence import Evidence
 from .findings import Refusal
 from .mailboxes import Rejected, Resolver
 from .settings import MssSettings
-from .smtpdata import TooMuchData, read_data
+from .smtpdata import TooMuchData, quick_ack, read_data
 
 log = logging.getLogger("socle.mssante.smtp")
 INVALID = "535 5.7.8 Authentication credentials invalid"
@@ -57,7 +57,9 @@ class MssSmtp(SMTP):
             return
         await self.push("354 End data with <CR><LF>.<CR><LF>")
         try:
-            content = await read_data(self._reader, self.data_size_limit)
+            transport = self._original_transport or self.transport
+            sock = transport.get_extra_info("socket") if transport else None
+            content = await read_data(self._reader, self.data_size_limit, quick_ack(sock))
         except TooMuchData:
             self._set_post_data_state()
             await self.push("552 5.3.4 Error: Too much mail data")
