@@ -238,3 +238,45 @@ def test_an_entry_whose_local_name_is_not_utf8_is_a_finding_not_a_crash() -> Non
     data[header + 30] = 0x80  # first byte of the local file name: not UTF-8
     report = check_xdm(bytes(data), ZipLimits(max_total=10**8, max_ratio=1000, max_entries=100))
     assert "xdm.corrupt" in {finding.code for finding in report.findings}
+
+
+def test_a_copy_takes_the_next_uid_and_its_size_only_within_the_quota(tmp_path: Path) -> None:
+    database = _database(_settings(tmp_path))
+    with database.transaction() as session:
+        taken = [store.take_uid(session, address=COLLEAGUE, size=100, quota=250) for _ in range(3)]
+        missing = store.take_uid(session, address="nobody@socle.mssante.fr", size=1, quota=250)
+    with database.reader() as session:
+        box = store.mailbox(session, address=COLLEAGUE)
+    assert taken == [1, 2, None] and missing is None
+    assert box is not None and (box.uid_next, box.used_bytes) == (3, 200)
+
+
+def test_a_copy_is_inserted_only_with_every_column(tmp_path: Path) -> None:
+    database = _database(_settings(tmp_path))
+    with pytest.raises(ValueError, match="raw"), database.transaction() as session:
+        store.insert_copy(session, values={"mailbox": COLLEAGUE, "uid": 1})
+    with database.reader() as session:
+        assert store.search(session)[0] == 0
+
+
+def test_a_box_removed_since_resolution_fails_alone_and_the_sender_gets_a_dsn(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    database = _database(settings)
+    delivery = Delivery(settings, database, Directory())  # type: ignore[arg-type]
+    with database.reader() as session:
+        sender, colleague = store.mailbox(session, address=DOCTOR), store.mailbox(session, address=COLLEAGUE)
+    gone = Mailbox(
+        address="parti@socle.mssante.fr", kind="PER", owner="8par", uid_validity=1, created_at=store.now()
+    )
+    recipients = [colleague, gone]
+    raw = message(DOCTOR, [COLLEAGUE], "Bonjour").as_bytes(policy=policy.SMTP)
+    submission = Submission(DOCTOR, recipients, raw, "tests", "127.0.0.1", DOCTOR, sender)  # type: ignore[arg-type]
+    outcome = asyncio.run(delivery.submit(submission))
+    assert len(outcome.ids) == 1
+    assert [(f.recipient, f.status) for f in outcome.failed] == [(gone.address, "5.1.1")]
+    with database.reader() as session:
+        assert store.search(session, mailbox=COLLEAGUE)[0] == 1
+        total, reports = store.search(session, mailbox=DOCTOR, kind="dsn")
+        report = store.message(session, message_id=reports[0].id) if reports else None  # type: ignore[arg-type]
+    assert total == 1 and report is not None
+    assert f"Final-Recipient: rfc822; {gone.address}".encode() in report.raw
