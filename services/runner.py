@@ -105,6 +105,7 @@ class LazyConsole:
         self._transport: httpx.AsyncBaseTransport | None = None
         self._stack: AsyncExitStack | None = None
         self._lock = asyncio.Lock()
+        self._failure = ""
 
     def attach(self, transport: httpx.AsyncBaseTransport, stack: AsyncExitStack) -> None:
         """Where the console will reach the stack, and the exit stack that will stop it at shutdown."""
@@ -113,9 +114,8 @@ class LazyConsole:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         app = self.app or await self._start()
         if app is None:
-            await PlainTextResponse("the web console failed to start: see the log", status_code=503)(
-                scope, receive, send
-            )
+            response = PlainTextResponse(f"the web console failed to start: {self._failure}", status_code=503)
+            await response(scope, receive, send)
             return
         await app(scope, receive, send)
 
@@ -129,8 +129,9 @@ class LazyConsole:
                 app = service_factory(CONSOLE)(self.settings, self.runtime)
                 app.state.gateway.attach(self._transport)
                 await self._stack.enter_async_context(app.router.lifespan_context(app))
-            except Exception:  # the console is a convenience: the services stay up without it
+            except Exception as exc:  # the console is a convenience: the services stay up without it
                 log.exception("the web console failed to start")
+                self._failure = f"{type(exc).__name__}: {exc}"[:500]
                 return None
             self.app = app
             return app

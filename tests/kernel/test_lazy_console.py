@@ -50,5 +50,6 @@ def test_a_console_that_fails_to_start_answers_503_and_is_tried_again(
         assert client.get("/_sim/health").status_code == 200  # the services do not depend on it
         refused = client.get("/")
         assert refused.status_code == 503 and "console failed to start" in refused.text
+        assert "a console module is broken" in refused.text
         assert "a console module is broken" in caplog.text
         assert client.get("/").status_code == 200
