@@ -3,11 +3,12 @@
 Starlette does not run the lifespan of a mounted app, so the root lifespan enters each service's
 lifespan itself, after handing every service the in-process transport through which it reaches its
 peers. A service that fails to start is reported by ``/_sim/health`` (503, with the reason) instead
-of taking the others down.
+of taking the others down. The web console, no service, is built on its first request (:class:`LazyConsole`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -15,7 +16,9 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
+from starlette.responses import PlainTextResponse
 from starlette.routing import Mount
+from starlette.types import Receive, Scope, Send
 
 from services.kernel.errors import ErrorFormat, FormatChooser, error_format_of, install_error_handlers
 from services.kernel.limits import BodyLimitMiddleware
@@ -28,6 +31,8 @@ SERVICES = tuple(SERVICE_PREFIXES)
 
 CONSOLE = "console"
 """The web console, mounted at ``/`` after every service; it reaches them over HTTP like any client."""
+
+log = logging.getLogger("socle")
 
 AppFactory = Callable[[Settings | None, Runtime | None], FastAPI]
 
@@ -47,7 +52,7 @@ def create_stack(settings: Settings, *, on_ready: Callable[[FastAPI], None] | No
     """The root app of ``socle up``; ``on_ready`` runs once every service has started."""
     runtime = Runtime(settings)
     apps = {name: service_factory(name)(service_settings(settings, name), runtime) for name in SERVICES}
-    console = service_factory(CONSOLE)(settings.model_copy(update={"service": CONSOLE, "mount": ""}), runtime)
+    console = LazyConsole(settings.model_copy(update={"service": CONSOLE, "mount": ""}), runtime)
 
     @asynccontextmanager
     async def lifespan(root: FastAPI) -> AsyncIterator[None]:
@@ -56,14 +61,10 @@ def create_stack(settings: Settings, *, on_ready: Callable[[FastAPI], None] | No
             await stack.enter_async_context(runtime.lifespan())
             for app in apps.values():
                 app.state.peers.attach(transport)
-            console.state.gateway.attach(transport)
+            console.attach(transport, stack)
             # a service whose start fails reports it and retries by itself (kernel.service): none raises here
             for app in apps.values():
                 await stack.enter_async_context(app.router.lifespan_context(app))
-            try:
-                await stack.enter_async_context(console.router.lifespan_context(console))
-            except Exception:  # the console is a convenience: the services stay up without it
-                logging.getLogger("socle").exception("the web console failed to start")
             if on_ready:
                 on_ready(root)
             yield
@@ -77,6 +78,7 @@ def create_stack(settings: Settings, *, on_ready: Callable[[FastAPI], None] | No
     )
     root.state.runtime = runtime
     root.state.settings = settings
+    root.state.console = console
     install_error_handlers(root, _format_by_mount(apps))
     root.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, owner=root)
     root.include_router(sim_router(runtime))
@@ -84,6 +86,55 @@ def create_stack(settings: Settings, *, on_ready: Callable[[FastAPI], None] | No
         root.router.routes.append(Mount(SERVICE_PREFIXES[name], app=app, name=name))
     root.router.routes.append(Mount("", app=console, name=CONSOLE))  # last: never shadows a service
     return root
+
+
+class LazyConsole:
+    """The web console, built and started on its first request instead of with the stack.
+
+    Its pages, templates and the conformance catalogue they list cost ~70 ms of CPU, a tenth of a
+    start-up that must stay under a second, for pages many users of the APIs never open. It is no
+    service: ``/_sim/health`` speaks for the services, which never depend on it. A console that fails
+    to build or start answers 503 with the reason, logs the traceback, and is tried again on the next
+    request; the services stay up without it (as when it was started eagerly).
+    """
+
+    def __init__(self, settings: Settings, runtime: Runtime) -> None:
+        self.settings = settings
+        self.runtime = runtime
+        self.app: FastAPI | None = None
+        self._transport: httpx.AsyncBaseTransport | None = None
+        self._stack: AsyncExitStack | None = None
+        self._lock = asyncio.Lock()
+        self._failure = ""
+
+    def attach(self, transport: httpx.AsyncBaseTransport, stack: AsyncExitStack) -> None:
+        """Where the console will reach the stack, and the exit stack that will stop it at shutdown."""
+        self._transport, self._stack = transport, stack
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        app = self.app or await self._start()
+        if app is None:
+            response = PlainTextResponse(f"the web console failed to start: {self._failure}", status_code=503)
+            await response(scope, receive, send)
+            return
+        await app(scope, receive, send)
+
+    async def _start(self) -> FastAPI | None:
+        async with self._lock:
+            if self.app is not None:
+                return self.app
+            if self._transport is None or self._stack is None:
+                raise RuntimeError("the console is reached before the stack has started")
+            try:
+                app = service_factory(CONSOLE)(self.settings, self.runtime)
+                app.state.gateway.attach(self._transport)
+                await self._stack.enter_async_context(app.router.lifespan_context(app))
+            except Exception as exc:  # the console is a convenience: the services stay up without it
+                log.exception("the web console failed to start")
+                self._failure = f"{type(exc).__name__}: {exc}"[:500]
+                return None
+            self.app = app
+            return app
 
 
 def _format_by_mount(apps: dict[str, FastAPI]) -> FormatChooser:

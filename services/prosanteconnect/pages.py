@@ -6,18 +6,34 @@ and a keyboard user can both drive them. ``--psc-auto-login`` skips all of this.
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
-from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 if TYPE_CHECKING:
+    from fastapi.templating import Jinja2Templates
+
     from .authorize import LoginNeeded
     from .server import Provider
 
-templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+class _Templates:
+    """The pages' Jinja2 environment, built with the first page: jinja2 stays out of ``socle up``'s start."""
+
+    @cached_property
+    def environment(self) -> Jinja2Templates:
+        from fastapi.templating import Jinja2Templates
+
+        return Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+    def TemplateResponse(self, *args: Any, **kwargs: Any) -> Response:  # the name Jinja2Templates gives it
+        return self.environment.TemplateResponse(*args, **kwargs)
+
+
+templates = _Templates()
 LOGIN_FIELDS = ("idnat", "means")
 
 
