@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 from bench import bulk
-from services.ins import store
+from services.ins.lookup import Lookups
 from services.ins.matching import FOUND, match_traits, traits_query
 from services.kernel.db import Database
 from tests.ins.soap_messages import envelope, traits
@@ -87,13 +87,14 @@ def run(size: int = bulk.IDENTITIES, data_dir: str | None = None) -> list[dict[s
     people = _sample_people(db_path, QUERIES)
 
     database = Database(f"sqlite:///{db_path}", [])
+    lookups = Lookups(database)
 
     def rules_only() -> None:
         name, first_names, sex, born, _ = people[rules_only.index % len(people)]  # type: ignore[attr-defined]
         rules_only.index += 1  # type: ignore[attr-defined]
         query = traits_query(birth_name=name, first_names=[first_names.split()[0]], sex=sex, birth_date=born)
-        with database.reader() as session:
-            outcome = match_traits(query, store.by_traits(session, birth_name=name, birth_date=born, sex=sex))
+        candidates = lookups.people("traits", birth_name=name, birth_date=born, sex=sex)
+        outcome = match_traits(query, candidates)
         assert outcome.code in (FOUND, "02")
 
     rules_only.index = 0  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ from services.kernel.traffic import annotate
 
 from . import store
 from .insi_messages import TRAITS, operation_of, read_call, resultat
+from .lookup import Lookups
 from .matching import TraitsQuery, VitaleQuery, match_traits, match_vitale
 from .settings import InsSettings
 from .soap import SOAP_CONTENT_TYPE, SoapFault, envelope_bytes, fault_bytes, parse_envelope, read_context
@@ -61,10 +62,9 @@ async def call(request: Request) -> Response:
         query = read_call(envelope.body, operation, context.message_id).query
         if operation == TRAITS:
             assert isinstance(query, TraitsQuery)
-            candidates = await request.app.state.db.read(
-                lambda s: store.by_traits(
-                    s, birth_name=query.birth_name, birth_date=query.birth_date, sex=query.sex
-                )
+            lookups: Lookups = request.app.state.lookups
+            candidates = await lookups.by_traits(
+                birth_name=query.birth_name, birth_date=query.birth_date, sex=query.sex
             )
             outcome = match_traits(query, candidates)
         else:
