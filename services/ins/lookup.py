@@ -1,4 +1,4 @@
-"""The hot reads of the INS (INSi search, ``$match``, Patient read, the DMP's identifier search) as fixed
+"""The hot reads of the INS (INSi searches, ``$match``, Patient read, the DMP's identifier search) as fixed
 statements run on a pooled DBAPI connection.
 
 Why not a SQLModel session on a worker thread like the other reads: an indexed lookup among a million
@@ -60,13 +60,18 @@ STATEMENTS: dict[str, Select[Any]] = {
         IDENTITY.c.sex == bindparam("sex"),
     ),
     "ins": joined(IDENTITY.c.ins == bindparam("ins")),
+    "matricule": joined(
+        (IDENTITY.c.nir == bindparam("nir"))
+        | IDENTITY.c.id.in_(select(HISTORY.c.identity_id).where(HISTORY.c.nir == bindparam("nir")))
+    ),
     "any_ins": joined((IDENTITY.c.ins == bindparam("ins")) | IDENTITY.c.id.in_(_PAST_INS)),
     "any_ins_oid": joined(
         ((IDENTITY.c.ins == bindparam("ins")) & (IDENTITY.c.oid == bindparam("oid")))
         | IDENTITY.c.id.in_(_PAST_INS.where(HISTORY.c.oid == bindparam("oid")))
     ),
 }
-"""``any_ins``: the identities whose active INS is ``ins`` or whose history holds it (PDQm ``identifier``)."""
+"""``matricule``: active or past matricule ``nir`` (INSi Vitale search); ``any_ins``: active INS ``ins`` or
+one in the history (PDQm ``identifier``)."""
 
 
 class Lookups:
@@ -108,6 +113,10 @@ class Lookups:
         """The identity whose active INS is ``ins``."""
         found = await self._run(lambda: self.people("ins", ins=ins))
         return found[0] if found else None
+
+    async def by_matricule(self, *, nir: str) -> list[Person]:
+        """The identities whose active or past matricule is ``nir`` (13 characters, no key)."""
+        return await self._run(lambda: self.people("matricule", nir=nir))
 
     async def by_any_ins(self, *, ins: str, oid: str | None) -> list[Person]:
         """The identities whose active or past INS is ``ins`` (assigned by ``oid`` when given), by id."""

@@ -180,12 +180,6 @@ def _person(row: Sequence[Any], history: list[InsNumber]) -> Person:
     )
 
 
-def by_matricules(session: Session, *, nirs: Sequence[str]) -> list[Person]:
-    """The identities whose active or past matricule is one of ``nirs``."""
-    past = select(HISTORY.c.identity_id).where(HISTORY.c.nir.in_(nirs))
-    return people(session.execute(joined(or_(IDENTITY.c.nir.in_(nirs), IDENTITY.c.id.in_(past)))))
-
-
 def search(session: Session, *, criteria: Criteria, offset: int, limit: int) -> tuple[list[Person], int]:
     """A page of identities matching ``criteria``, and how many match in all."""
     if criteria.impossible:

@@ -60,6 +60,14 @@ def test_seed_search_match_soap_and_reset(settings: InsSettings) -> None:
             "/insi", content=envelope(body=traits(name="CORSE", first="ANTHONY", sex="M", date="1980-03-02"))
         )
         assert b"<NumIdentifiant>180032B020401</NumIdentifiant>" in soap.content
+        card = (
+            '<RECVITALE xmlns="http://www.cnamts.fr/INSiRecVit"><MatriculeIndividu><NumIdentifiant>'
+            "180032B020401</NumIdentifiant></MatriculeIndividu>"
+            "<DateNaissance>1980-03-02</DateNaissance></RECVITALE>"
+        )
+        vitale = client.post("/insi", content=envelope(body=card))
+        assert b"<CodeCR>00</CodeCR>" in vitale.content
+        assert b"<NomNaissance>CORSE</NomNaissance>" in vitale.content
         assert client.post("/_sim/reset").status_code == 200
         assert (
             client.get("/fhir/Patient", params={"identifier": someone.ins}, headers=secret).json()["total"]
