@@ -3,12 +3,15 @@
 Run with ``python -m bench ins`` (or ``python -m bench.ins [N] [DATA_DIR]``). By default it uses the
 cached bulk data dir of :mod:`bench.bulk`; with N and DATA_DIR it seeds N identities with ``socle seed``
 there (unless DATA_DIR already holds them). It starts ``socle serve ins`` on that base and
-times, over real HTTP, a FHIR ``$match`` and an INSi SOAP search of random bulk identities, plus the rule
-layer alone (indexed lookup + matching); the baseline is the same request count on a bare uvicorn app.
+times, over real HTTP, a FHIR ``$match``, an INSi SOAP search and the identifier search the DMP makes
+before each publication or search, of random bulk identities, plus the rule layer alone (indexed lookup
++ matching); the baseline is the same request count on a bare uvicorn app. The server's CPU time per
+request (from ``/proc``) comes with each, against the bare app's: a figure the machine's load moves less.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import sqlite3
@@ -21,14 +24,16 @@ from pathlib import Path
 
 import httpx
 
-from bench import bulk
-from services.ins import store
+from bench import bulk, harness
+from services.ins.lookup import Lookups
 from services.ins.matching import FOUND, match_traits, traits_query
 from services.kernel.db import Database
 from tests.ins.soap_messages import envelope, traits
 from tests.support import free_port
 
 QUERIES = 1000
+WARM_UP = 20
+CPU_QUERIES = 500
 GOAL_MS = 5.0
 SECRET = "bench-internal-secret"
 
@@ -50,13 +55,14 @@ def _timed(call: Callable[[], None], count: int) -> list[float]:
     return samples
 
 
-def _sample_people(db_path: Path, count: int) -> list[tuple[str, str, str, str, str]]:
+def _sample_people(db_path: Path, count: int) -> list[tuple[str, str, str, str, str, str]]:
     with sqlite3.connect(db_path) as connection:
         top = connection.execute("SELECT max(id) FROM ins_identity").fetchone()[0]
         ids = random.Random(4).sample(range(1, top + 1), count)
         marks = ",".join("?" * len(ids))
         return connection.execute(
-            f"SELECT birth_name, first_names, sex, birth_date, ins FROM ins_identity WHERE id IN ({marks})",
+            "SELECT birth_name, first_names, sex, birth_date, ins, oid FROM ins_identity"
+            f" WHERE id IN ({marks})",
             ids,
         ).fetchall()
 
@@ -73,6 +79,55 @@ def _wait(url: str, process: subprocess.Popen[bytes]) -> None:
         time.sleep(0.05)
 
 
+FIGURES = {
+    "match": "FHIR $match over HTTP",
+    "soap": "INSi SOAP search over HTTP",
+    "identifier": "INS identifier search over HTTP (the DMP's check)",
+}
+
+
+def _caller(http: httpx.Client, figure: str, people: list[tuple[str, ...]]) -> Callable[[], None]:
+    """One request of ``figure`` (a key of :data:`FIGURES`) per call, cycling through ``people``."""
+    turn = itertools.cycle(people)
+
+    def fhir_match() -> None:
+        name, first_names, sex, born, _, _ = next(turn)
+        patient = {
+            "resourceType": "Patient",
+            "name": [{"family": name, "given": [first_names.split()[0]]}],
+            "gender": {"M": "male", "F": "female"}[sex],
+            "birthDate": born,
+        }
+        body = {"resourceType": "Parameters", "parameter": [{"name": "resource", "resource": patient}]}
+        assert http.post("/fhir/Patient/$match", json=body).status_code == 200
+
+    def soap_search() -> None:
+        name, first_names, sex, born, _, _ = next(turn)
+        xml = envelope(body=traits(name=name, first=first_names.split()[0], sex=sex, date=born))
+        assert b"<CodeCR>0" in http.post("/insi", content=xml).content
+
+    def identifier() -> None:
+        *_, ins, oid = next(turn)
+        found = http.get("/fhir/Patient", params={"identifier": f"urn:oid:{oid}|{ins}"}).json()
+        assert found["total"] == 1
+
+    return {"match": fhir_match, "soap": soap_search, "identifier": identifier}[figure]
+
+
+def _server_cpu_ms(pid: int, call: Callable[[], None], count: int) -> float:
+    """CPU time (user + system, all threads) the server process spends per call, over ``count`` calls:
+    less sensitive than latency to what else the machine runs."""
+
+    def cpu_seconds() -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    before = cpu_seconds()
+    for _ in range(count):
+        call()
+    return (cpu_seconds() - before) * 1000 / count
+
+
 def run(size: int = bulk.IDENTITIES, data_dir: str | None = None) -> list[dict[str, object]]:
     folder = Path(data_dir) if data_dir else bulk.ensure()
     db_path = folder / "ins.db"
@@ -87,13 +142,14 @@ def run(size: int = bulk.IDENTITIES, data_dir: str | None = None) -> list[dict[s
     people = _sample_people(db_path, QUERIES)
 
     database = Database(f"sqlite:///{db_path}", [])
+    lookups = Lookups(database)
 
     def rules_only() -> None:
-        name, first_names, sex, born, _ = people[rules_only.index % len(people)]  # type: ignore[attr-defined]
+        name, first_names, sex, born, *_ = people[rules_only.index % len(people)]  # type: ignore[attr-defined]
         rules_only.index += 1  # type: ignore[attr-defined]
         query = traits_query(birth_name=name, first_names=[first_names.split()[0]], sex=sex, birth_date=born)
-        with database.reader() as session:
-            outcome = match_traits(query, store.by_traits(session, birth_name=name, birth_date=born, sex=sex))
+        candidates = lookups.people("traits", birth_name=name, birth_date=born, sex=sex)
+        outcome = match_traits(query, candidates)
         assert outcome.code in (FOUND, "02")
 
     rules_only.index = 0  # type: ignore[attr-defined]
@@ -108,77 +164,56 @@ def run(size: int = bulk.IDENTITIES, data_dir: str | None = None) -> list[dict[s
         stderr=subprocess.DEVNULL,
     )
     bare_port = free_port()
-    bare = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bench.bare:app",
-            "--port",
-            str(bare_port),
-            "--log-level",
-            "warning",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    bare = subprocess.Popen(harness.bare(bare_port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait(f"http://127.0.0.1:{port}/_sim/health", server)
         _wait(f"http://127.0.0.1:{bare_port}/", bare)
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"x-socle-internal": SECRET}) as http:
-            matches = iter(people * 2)
+        with (
+            httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"x-socle-internal": SECRET}) as http,
+            httpx.Client(base_url=f"http://127.0.0.1:{bare_port}") as bare_http,
+        ):
 
-            def fhir_match() -> None:
-                name, first_names, sex, born, _ = next(matches)
-                patient = {
-                    "resourceType": "Patient",
-                    "name": [{"family": name, "given": [first_names.split()[0]]}],
-                    "gender": {"M": "male", "F": "female"}[sex],
-                    "birthDate": born,
-                }
-                body = {
-                    "resourceType": "Parameters",
-                    "parameter": [{"name": "resource", "resource": patient}],
-                }
-                assert http.post("/fhir/Patient/$match", json=body).status_code == 200
+            def ok() -> None:
+                bare_http.get("/").raise_for_status()
 
-            soaps = iter(people * 2)
-
-            def soap_search() -> None:
-                name, first_names, sex, born, _ = next(soaps)
-                xml = envelope(body=traits(name=name, first=first_names.split()[0], sex=sex, date=born))
-                assert b"<CodeCR>0" in http.post("/insi", content=xml).content
-
-            # Interleaved, so that both see the same load (the traffic record grows as they run).
-            fhir, soap = [], []
+            calls = {name: _caller(http, name, people) for name in FIGURES} | {"bare": ok}
+            for call in calls.values():  # warm-up: first connections, lazily built validators
+                for _ in range(WARM_UP):
+                    call()
+            # Interleaved, the baseline too, so that all see the same load on the shared machine (and the
+            # same traffic record, which grows as they run).
+            latencies: dict[str, list[float]] = {name: [] for name in calls}
             for _ in range(QUERIES):
-                fhir += _timed(fhir_match, 1)
-                soap += _timed(soap_search, 1)
-        with httpx.Client(base_url=f"http://127.0.0.1:{bare_port}") as http:
-            baseline = _timed(lambda: http.get("/").raise_for_status(), QUERIES)  # type: ignore[func-returns-value]
+                for name, call in calls.items():
+                    latencies[name] += _timed(call, 1)
+            cpu = {name: _server_cpu_ms(server.pid, calls[name], CPU_QUERIES) for name in FIGURES}
+            bare_cpu = _server_cpu_ms(bare.pid, ok, CPU_QUERIES)
     finally:
         for process in (server, bare):
             process.terminate()
             process.wait(timeout=15)
+    baseline = latencies["bare"]
     rows: list[dict[str, object]] = []
     for quantile, measure in (("p50", _p50), ("p95", _p95)):
-        base = measure(baseline)
-        for figure, samples, compare in (
-            ("INSi rules + indexed lookup", rules, False),
-            ("FHIR $match over HTTP", fhir, True),
-            ("INSi SOAP search over HTTP", soap, True),
-        ):
-            value = measure(samples)
+        rows.append(_row(f"INSi rules + indexed lookup {quantile} ms", measure(rules), None, size))
+        for name, figure in FIGURES.items():
+            goal = f"< {GOAL_MS} ms" if quantile == "p95" else ""
             rows.append(
-                {
-                    "figure": f"{figure} {quantile} ms ({size:,} identities)",
-                    "value": round(value, 2),
-                    "baseline": round(base, 2) if compare else "",
-                    "ratio": round(value / base, 1) if compare else "",
-                    "goal": f"< {GOAL_MS} ms" if quantile == "p95" else "",
-                }
+                _row(f"{figure} {quantile} ms", measure(latencies[name]), measure(baseline), size, goal)
             )
+    for name, figure in FIGURES.items():
+        rows.append(_row(f"{figure}: server CPU ms per request", cpu[name], bare_cpu, size))
     return rows
+
+
+def _row(figure: str, value: float, base: float | None, size: int, goal: str = "") -> dict[str, object]:
+    return {
+        "figure": f"{figure} ({size:,} identities)",
+        "value": round(value, 2),
+        "baseline": round(base, 2) if base else "",
+        "ratio": round(value / base, 1) if base else "",
+        "goal": goal,
+    }
 
 
 if __name__ == "__main__":

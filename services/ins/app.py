@@ -15,6 +15,7 @@ from services.kernel.settings import Settings
 
 from . import store
 from .insi_routes import router as insi_router
+from .lookup import Lookups
 from .models import TABLES
 from .routes import router as fhir_router
 from .settings import ins_settings
@@ -37,6 +38,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Another instance on the same database seeded at the same moment: its rows are the same ones.
         await reset()
     app.state.db = db
+    app.state.lookups = Lookups(db)
     app.state.reset = reset
     try:
         yield
@@ -55,6 +57,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         runtime=runtime,
     )
     app.state.ins_settings = settings
+    app.include_router(insi_router)  # first: two routes to try before the FHIR ones, not six after them
     app.include_router(fhir_router)
-    app.include_router(insi_router)
     return app

@@ -11,8 +11,8 @@ from starlette.responses import Response
 from services.kernel.errors import NotFound
 from services.kernel.traffic import annotate
 
-from . import store
 from .insi_messages import TRAITS, operation_of, read_call, resultat
+from .lookup import Lookups
 from .matching import TraitsQuery, VitaleQuery, match_traits, match_vitale
 from .settings import InsSettings
 from .soap import SOAP_CONTENT_TYPE, SoapFault, envelope_bytes, fault_bytes, parse_envelope, read_context
@@ -59,18 +59,18 @@ async def call(request: Request) -> Response:
         action = context.action or content_type_action(request.headers.get("content-type", ""))
         operation = operation_of(envelope.body, action, context.message_id)
         query = read_call(envelope.body, operation, context.message_id).query
+        lookups: Lookups = request.app.state.lookups
         if operation == TRAITS:
             assert isinstance(query, TraitsQuery)
-            candidates = await request.app.state.db.read(
-                lambda s: store.by_traits(
-                    s, birth_name=query.birth_name, birth_date=query.birth_date, sex=query.sex
-                )
+            candidates = await lookups.by_traits(
+                birth_name=query.birth_name, birth_date=query.birth_date, sex=query.sex
             )
             outcome = match_traits(query, candidates)
         else:
             assert isinstance(query, VitaleQuery)
-            nirs = [n for n in (query.individual or query.holder,) if n]
-            candidates = await request.app.state.db.read(lambda s: store.by_matricules(s, nirs=nirs))
+            # the beneficiary's own matricule when the card carries it, else the holder's (one is required)
+            matricule = query.individual or query.holder or ""
+            candidates = await lookups.by_matricule(nir=matricule)
             outcome = match_vitale(query, candidates)
     except SoapFault as fault:
         annotate(request, insi_fault=fault.kind, insi_detail=fault.detail)

@@ -1,5 +1,7 @@
 """The INS FHIR API (``/fhir``): PDQm Patient search and read, ITI-119 ``$match``, the
 CapabilityStatement, and the identity-status helper. Thin: parse, call the rules, serialise.
+
+``$match`` comes first: routes are tried in order, and it is the one asked most.
 """
 
 from __future__ import annotations
@@ -15,11 +17,32 @@ from services.kernel.traffic import annotate
 
 from . import status, store
 from .capability import capability
+from .lookup import Lookups
 from .matching import match_traits, verify
 from .representation import match_bundle, patient_resource
 from .search import criteria, match_request
 
 router = APIRouter()
+
+
+@router.post("/fhir/Patient/$match")
+async def match(request: Request, caller: CurrentCaller) -> FhirResponse:
+    body = await read_json(request)
+    parse_resource(body, "Parameters")
+    wanted = match_request(body)
+    traits = wanted.traits
+    lookups: Lookups = request.app.state.lookups
+    if wanted.ins:
+        outcome = verify(await lookups.get(ins=wanted.ins), traits)
+    else:
+        candidates = await lookups.by_traits(
+            birth_name=traits.birth_name, birth_date=traits.birth_date, sex=traits.sex
+        )
+        outcome = match_traits(traits, candidates)
+    if outcome.person is not None:
+        annotate(request, patient=outcome.person.ins.value)
+    annotate(request, insi_code=outcome.code, verification=bool(wanted.ins))
+    return FhirResponse(match_bundle(outcome, only_certain=wanted.only_certain, count=wanted.count))
 
 
 @router.get("/fhir/metadata")
@@ -42,9 +65,13 @@ async def search_patients_by_post(request: Request, caller: CurrentCaller) -> Fh
 async def _search(request: Request, params: dict[str, str]) -> FhirResponse:
     offset, limit = paging(params)
     wanted = criteria(params)
-    people, total = await request.app.state.db.read(
-        lambda s: store.search(s, criteria=wanted, offset=offset, limit=limit)
-    )
+    if wanted.only_ins and wanted.ins is not None:
+        found = await request.app.state.lookups.by_any_ins(ins=wanted.ins, oid=wanted.oid)
+        people, total = found[offset : offset + limit], len(found)
+    else:
+        people, total = await request.app.state.db.read(
+            lambda s: store.search(s, criteria=wanted, offset=offset, limit=limit)
+        )
     if len(people) == 1:
         annotate(request, patient=people[0].ins.value)
     base = request.app.state.settings.base_url + "/fhir/Patient"
@@ -62,33 +89,11 @@ async def _search(request: Request, params: dict[str, str]) -> FhirResponse:
 
 @router.get("/fhir/Patient/{ins}")
 async def read_patient(ins: str, request: Request, caller: CurrentCaller) -> FhirResponse:
-    person = await request.app.state.db.read(lambda s: store.get(s, ins=ins.upper()))
+    person = await request.app.state.lookups.get(ins=ins.upper())
     if person is None:
         raise NotFound(f"no Patient with id {ins!r}")
     annotate(request, patient=person.ins.value)
     return FhirResponse(patient_resource(person))
-
-
-@router.post("/fhir/Patient/$match")
-async def match(request: Request, caller: CurrentCaller) -> FhirResponse:
-    body = await read_json(request)
-    parse_resource(body, "Parameters")
-    wanted = match_request(body)
-    traits = wanted.traits
-    if wanted.ins:
-        person = await request.app.state.db.read(lambda s: store.get(s, ins=wanted.ins))
-        outcome = verify(person, traits)
-    else:
-        candidates = await request.app.state.db.read(
-            lambda s: store.by_traits(
-                s, birth_name=traits.birth_name, birth_date=traits.birth_date, sex=traits.sex
-            )
-        )
-        outcome = match_traits(traits, candidates)
-    if outcome.person is not None:
-        annotate(request, patient=outcome.person.ins.value)
-    annotate(request, insi_code=outcome.code, verification=bool(wanted.ins))
-    return FhirResponse(match_bundle(outcome, only_certain=wanted.only_certain, count=wanted.count))
 
 
 @router.get("/fhir/$identity-status")

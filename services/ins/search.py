@@ -32,6 +32,13 @@ class Criteria:
     birth_date: str | None = None
     impossible: bool = False
 
+    @property
+    def only_ins(self) -> bool:
+        """An INS lookup and nothing else (how the DMP asks whether a patient is known and qualified)."""
+        return self.ins is not None and not (
+            self.family or self.given or self.sex or self.birth_date or self.impossible
+        )
+
 
 def criteria(params: dict[str, str]) -> Criteria:
     """The criteria of a ``GET Patient?...`` search; 400 for an unknown parameter or a bad value."""

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select
+from sqlalchemy import Select, delete, func, insert, or_, select
 from sqlmodel import Session, col
 
 from services.kernel.fixtures import Patient
@@ -145,9 +145,9 @@ _COLUMNS = (
 )
 
 
-def _joined(*conditions: Any) -> Any:
-    """Identities meeting ``conditions`` with their INS history, one row per past INS (Core rows, no ORM
-    objects: this is the hot path of every INSi search)."""
+def joined(*conditions: Any) -> Select[Any]:
+    """Identities meeting ``conditions`` with their INS history, one row per past INS, as plain rows in
+    the order of :data:`_COLUMNS` (no ORM objects: this is the hot path of every INSi search)."""
     return (
         select(*_COLUMNS)
         .select_from(IDENTITY.outerjoin(HISTORY, HISTORY.c.identity_id == IDENTITY.c.id))
@@ -156,52 +156,28 @@ def _joined(*conditions: Any) -> Any:
     )
 
 
-_BY_TRAITS = _joined(
-    IDENTITY.c.birth_name == bindparam("birth_name"),
-    IDENTITY.c.birth_date == bindparam("birth_date"),
-    IDENTITY.c.sex == bindparam("sex"),
-)
-_BY_INS = _joined(IDENTITY.c.ins == bindparam("ins"))
-"""Built once: per query only the parameters change, so SQLAlchemy reuses the compiled statement."""
-
-
-def _people(rows: Iterable[Any]) -> list[Person]:
-    people: dict[int, tuple[Any, list[InsNumber]]] = {}
+def people(rows: Iterable[Sequence[Any]]) -> list[Person]:
+    """The identities of rows from :func:`joined` (SQLAlchemy rows or DBAPI tuples), in row order."""
+    found: dict[int, tuple[Sequence[Any], list[InsNumber]]] = {}
     for row in rows:
-        _, history = people.setdefault(row.id, (row, []))
-        if row.h_nir is not None:
-            history.append(InsNumber(row.h_nir, row.h_key, row.h_oid, row.h_start, row.h_end))
-    return [
-        Person(
-            ins=InsNumber(row.nir, row.key, row.oid),
-            birth_name=row.birth_name,
-            first_names=tuple(row.first_names.split(" ")),
-            sex=row.sex,
-            birth_date=row.birth_date,
-            birth_place=row.birth_place,
-            identity_status=row.identity_status,
-            history=tuple(history),
-        )
-        for row, history in people.values()
-    ]
+        _, history = found.setdefault(row[0], (row, []))
+        if row[10] is not None:
+            history.append(InsNumber(*row[10:15]))
+    return [_person(row, history) for row, history in found.values()]
 
 
-def by_traits(session: Session, *, birth_name: str, birth_date: str, sex: str) -> list[Person]:
-    """The identities sharing birth name, birth date and sex (index ``ix_ins_identity_traits``)."""
-    return _people(
-        session.execute(_BY_TRAITS, {"birth_name": birth_name, "birth_date": birth_date, "sex": sex})
+def _person(row: Sequence[Any], history: list[InsNumber]) -> Person:
+    _, nir, key, oid, birth_name, first_names, sex, birth_date, birth_place, identity_status = row[:10]
+    return Person(
+        ins=InsNumber(nir, key, oid),
+        birth_name=birth_name,
+        first_names=tuple(first_names.split(" ")),
+        sex=sex,
+        birth_date=birth_date,
+        birth_place=birth_place,
+        identity_status=identity_status,
+        history=tuple(history),
     )
-
-
-def by_matricules(session: Session, *, nirs: Sequence[str]) -> list[Person]:
-    """The identities whose active or past matricule is one of ``nirs``."""
-    past = select(HISTORY.c.identity_id).where(HISTORY.c.nir.in_(nirs))
-    return _people(session.execute(_joined(or_(IDENTITY.c.nir.in_(nirs), IDENTITY.c.id.in_(past)))))
-
-
-def get(session: Session, *, ins: str) -> Person | None:
-    found = _people(session.execute(_BY_INS, {"ins": ins}))
-    return found[0] if found else None
 
 
 def search(session: Session, *, criteria: Criteria, offset: int, limit: int) -> tuple[list[Person], int]:
@@ -233,10 +209,15 @@ def search(session: Session, *, criteria: Criteria, offset: int, limit: int) -> 
         conditions.append(Identity.sex == criteria.sex)
     if criteria.birth_date:
         conditions.append(Identity.birth_date == criteria.birth_date)
-    total = int(session.execute(select(func.count()).select_from(Identity).where(*conditions)).scalar_one())
     page = list(
         session.execute(
             select(Identity.id).where(*conditions).order_by(Identity.id).offset(offset).limit(limit)
         ).scalars()
     )
-    return _people(session.execute(_joined(IDENTITY.c.id.in_(page)))), total
+    if offset == 0 and len(page) < limit:
+        total = len(page)  # a first page that is not full holds every match: no count needed
+    else:
+        total = int(
+            session.execute(select(func.count()).select_from(Identity).where(*conditions)).scalar_one()
+        )
+    return people(session.execute(joined(IDENTITY.c.id.in_(page)))), total

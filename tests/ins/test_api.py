@@ -86,7 +86,13 @@ def test_search_pages(client: TestClient) -> None:
     assert (first["total"], len(first["entry"])) == (3, 2)
     following = next(link["url"] for link in first["link"] if link["relation"] == "next")
     second = client.get(following.split("8080", 1)[-1]).json()
-    assert len(second["entry"]) == 1
+    assert (second["total"], len(second["entry"])) == (3, 1)  # counted: a later page
+    whole = client.get("/fhir/Patient", params={"family": "ADR", "_count": "5"}).json()
+    assert (whole["total"], len(whole["entry"])) == (3, 3)  # a first page that is not full: no count
+    full = client.get("/fhir/Patient", params={"family": "ADR", "_count": "3"}).json()
+    assert (full["total"], len(full["entry"])) == (3, 3)  # full first page: counted
+    beyond = client.get("/fhir/Patient", params={"identifier": REFERENCE, "_offset": "1"}).json()
+    assert (beyond["total"], beyond.get("entry", [])) == (1, [])  # an INS lookup pages in memory
 
 
 def test_match_needs_parameters(client: TestClient) -> None:

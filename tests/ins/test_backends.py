@@ -36,6 +36,17 @@ def test_seed_search_match_soap_and_reset(settings: InsSettings) -> None:
         secret = {INTERNAL_HEADER: client.app.state.runtime.internal_token}  # type: ignore[attr-defined]
         found = client.get("/fhir/Patient", params={"identifier": someone.ins}, headers=secret).json()
         assert found["entry"][0]["resource"]["birthDate"] == someone.birth_date
+        # The DMP's form (system|value) and a past INS: the fixed statements of services.ins.lookup
+        for identifier, expected in (
+            (f"urn:oid:1.2.250.1.213.1.4.10|{someone.ins}", [someone.ins]),
+            ("urn:oid:1.2.250.1.213.1.4.8|209066322012355", ["109076322083489"]),
+            ("209066322012355", ["109076322083489"]),
+            ("urn:oid:1.2.250.1.213.1.4.9|209066322012355", []),
+        ):
+            by = client.get("/fhir/Patient", params={"identifier": identifier}, headers=secret).json()
+            assert [e["resource"]["id"] for e in by.get("entry", [])] == expected, identifier
+        read = client.get(f"/fhir/Patient/{someone.ins.lower()}", headers=secret).json()
+        assert read["birthDate"] == someone.birth_date
         patient = {
             "resourceType": "Patient",
             "name": [{"family": someone.birth_name, "given": [someone.first_names.split()[0]]}],
@@ -49,6 +60,14 @@ def test_seed_search_match_soap_and_reset(settings: InsSettings) -> None:
             "/insi", content=envelope(body=traits(name="CORSE", first="ANTHONY", sex="M", date="1980-03-02"))
         )
         assert b"<NumIdentifiant>180032B020401</NumIdentifiant>" in soap.content
+        card = (
+            '<RECVITALE xmlns="http://www.cnamts.fr/INSiRecVit"><MatriculeIndividu><NumIdentifiant>'
+            "180032B020401</NumIdentifiant></MatriculeIndividu>"
+            "<DateNaissance>1980-03-02</DateNaissance></RECVITALE>"
+        )
+        vitale = client.post("/insi", content=envelope(body=card))
+        assert b"<CodeCR>00</CodeCR>" in vitale.content
+        assert b"<NomNaissance>CORSE</NomNaissance>" in vitale.content
         assert client.post("/_sim/reset").status_code == 200
         assert (
             client.get("/fhir/Patient", params={"identifier": someone.ins}, headers=secret).json()["total"]
