@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, func, insert, or_, select, true
 from sqlmodel import Session
 
 from services.kernel.errors import Conflict, NotFound, Unprocessable
@@ -300,15 +300,21 @@ def submission_sets(
     return list(rows), int(total)
 
 
-def add_audit(session: Session, *, row: DmpAudit) -> None:
-    session.add(row)
+AUDIT = DmpAudit.__table__  # type: ignore[attr-defined]
+FIRST_ACCESS = DmpFirstAccess.__table__  # type: ignore[attr-defined]
+
+
+def add_audits(session: Session, *, rows: list[dict[str, Any]]) -> None:
+    """Insert access-history rows (one Core INSERT: nothing reads them back in this transaction)."""
+    session.execute(insert(AUDIT), rows)
 
 
 def first_access(session: Session, *, ins: str, idnat: str, now: str) -> bool:
     """True (and remembered) the first time this professional opens this DMP."""
-    if session.get(DmpFirstAccess, (ins, idnat)) is not None:
+    seen = select(FIRST_ACCESS.c.ins).where(FIRST_ACCESS.c.ins == ins, FIRST_ACCESS.c.idnat == idnat)
+    if session.execute(seen).first() is not None:
         return False
-    session.add(DmpFirstAccess(ins=ins, idnat=idnat, at=now))
+    session.execute(insert(FIRST_ACCESS), [{"ins": ins, "idnat": idnat, "at": now}])
     return True
 
 
