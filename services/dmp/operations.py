@@ -11,6 +11,7 @@ from typing import Any
 
 from anyio import to_thread
 from fastapi import Request
+from sqlalchemy import Row
 from sqlmodel import Session
 
 from services.kernel.errors import Forbidden, Gone, NotFound, SocleError, Unprocessable
@@ -101,7 +102,7 @@ async def find_documents(
     """ITI-67: the patient's documents the caller may see, one page, with total and next link."""
     query = parse_query(params)
 
-    def read(session: Session, access: Access) -> tuple[list[DmpDocument], int]:
+    def read(session: Session, access: Access) -> tuple[list[Row[tuple[str, str, int]]], int]:
         professional = access.role.is_professional
         hidden = access.hidden_labels()
         return store.search_documents(

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, insert, or_, select, true
+from sqlalchemy import ColumnElement, Row, and_, false, func, insert, or_, select, true
 from sqlmodel import Session
 
 from services.kernel.errors import Conflict, NotFound, Unprocessable
@@ -16,6 +16,10 @@ from .dates import upper_bound
 from .models import DmpAudit, DmpBinary, DmpBlock, DmpDocument, DmpFirstAccess, DmpRecord, DmpSubmissionSet
 from .resources import stored_document, stored_submission_set, with_metadata
 from .search import DocumentQuery
+
+DOCUMENT = DmpDocument.__table__  # type: ignore[attr-defined]
+AUDIT = DmpAudit.__table__  # type: ignore[attr-defined]
+FIRST_ACCESS = DmpFirstAccess.__table__  # type: ignore[attr-defined]
 
 
 def frame(values: Iterable[str]) -> str:
@@ -231,8 +235,10 @@ def search_documents(
     hidden_labels: frozenset[str],
     author_hidden_labels: frozenset[str],
     caller_idnat: str,
-) -> tuple[list[DmpDocument], int]:
-    """One page of matching documents (newest first) and the total, visibility applied in SQL."""
+) -> tuple[list[Row[tuple[str, str, int]]], int]:
+    """One page of matching documents (newest first): ``(id, resource)`` rows, no ORM objects, as a
+    search serves nothing else; and the total, visibility applied in SQL. The total comes with the page
+    (a window count) and needs a statement of its own only when the page is empty past the first."""
     clauses: list[ColumnElement[bool]] = [
         DmpDocument.patient_ins == query.patient_ins,
         DmpDocument.status.in_(query.statuses),  # type: ignore[attr-defined]
@@ -260,15 +266,18 @@ def search_documents(
         clauses.append(DmpDocument.is_archived == query.is_archived)
     clauses.append(_visible(hidden_labels, author_hidden_labels, caller_idnat))
     where = and_(*clauses)
-    total = session.execute(select(func.count()).select_from(DmpDocument).where(where)).scalar_one()
     page = session.execute(
-        select(DmpDocument)
+        select(DOCUMENT.c.id, DOCUMENT.c.resource, func.count().over().label("total"))
         .where(where)
-        .order_by(DmpDocument.date.desc(), DmpDocument.id)  # type: ignore[attr-defined]
+        .order_by(DOCUMENT.c.date.desc(), DOCUMENT.c.id)
         .offset(query.offset)
         .limit(query.count)
-    ).scalars()
-    return list(page), int(total)
+    ).all()
+    if page:
+        return list(page), int(page[0].total)
+    if not query.offset and query.count:
+        return [], 0
+    return [], int(session.execute(select(func.count()).select_from(DmpDocument).where(where)).scalar_one())
 
 
 def _visible(hidden: frozenset[str], author_hidden: frozenset[str], idnat: str) -> ColumnElement[bool]:
@@ -298,10 +307,6 @@ def submission_sets(
         .limit(count)  # type: ignore[attr-defined]
     ).scalars()
     return list(rows), int(total)
-
-
-AUDIT = DmpAudit.__table__  # type: ignore[attr-defined]
-FIRST_ACCESS = DmpFirstAccess.__table__  # type: ignore[attr-defined]
 
 
 def add_audits(session: Session, *, rows: list[dict[str, Any]]) -> None:

@@ -96,6 +96,16 @@ def test_paging_with_count_next_link_and_total(dmp: TestClient, three: dict[str,
     assert set(ids(response) + ids(rest)) == set(three.values())
 
 
+@pytest.mark.parametrize("paging", [{"_offset": "5"}, {"_count": "0"}, {"_offset": "3", "_count": "2"}])
+def test_an_empty_page_still_tells_the_total(
+    dmp: TestClient, three: dict[str, str], paging: dict[str, str]
+) -> None:
+    """The total travels with the page's rows: a page without rows must still count the matches."""
+    response = dmp.get("/fhir/DocumentReference", params=patient_query(**paging), headers=as_pro(MT_IDNAT))
+    assert response.status_code == 200, response.text
+    assert (response.json()["total"], response.json().get("entry", [])) == (3, [])
+
+
 def test_post_search_is_the_same_search(dmp: TestClient, three: dict[str, str]) -> None:
     response = dmp.post(
         "/fhir/DocumentReference/_search", data=patient_query(type="34112-3"), headers=as_pro(MT_IDNAT)
