@@ -163,8 +163,8 @@ async def open_dmp_reading(
     client_id = getattr(caller, "client_id", "")
 
     def facts(session: Session) -> tuple[Access, Decision, T | None]:
-        record = store.record(session, ins=ins) or DmpRecord(ins=ins, state="none")
-        blocked = bool(idnat) and store.is_blocked(session, ins=ins, idnat=idnat)
+        found, blocked = store.record_and_block(session, ins=ins, idnat=idnat)
+        record = found or DmpRecord(ins=ins, state="none")
         role = base
         if role is Role.PROFESSIONAL and record.medecin_traitant and record.medecin_traitant == idnat:
             role = Role.MEDECIN_TRAITANT

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, false, func, insert, or_, select, true
+from sqlalchemy import ColumnElement, Row, and_, exists, false, func, insert, or_, select, true
 from sqlmodel import Session
 
 from services.kernel.errors import Conflict, NotFound, Unprocessable
@@ -18,6 +18,8 @@ from .resources import stored_document, stored_submission_set, with_metadata
 from .search import DocumentQuery
 
 DOCUMENT = DmpDocument.__table__  # type: ignore[attr-defined]
+RECORD = DmpRecord.__table__  # type: ignore[attr-defined]
+BLOCK = DmpBlock.__table__  # type: ignore[attr-defined]
 AUDIT = DmpAudit.__table__  # type: ignore[attr-defined]
 FIRST_ACCESS = DmpFirstAccess.__table__  # type: ignore[attr-defined]
 
@@ -56,6 +58,17 @@ def record(session: Session, *, ins: str) -> DmpRecord | None:
 def is_blocked(session: Session, *, ins: str, idnat: str) -> bool:
     statement = select(DmpBlock.id).where(DmpBlock.ins == ins, DmpBlock.idnat == idnat)
     return session.execute(statement).first() is not None
+
+
+def record_and_block(session: Session, *, ins: str, idnat: str) -> tuple[DmpRecord | None, bool]:
+    """The patient's DMP record and whether ``idnat`` is blocked from it, in one statement when the
+    record exists (every request needs both); a detached DmpRecord, as nothing changes it here."""
+    blocked = exists().where(BLOCK.c.ins == ins, BLOCK.c.idnat == idnat)
+    row = session.execute(select(RECORD, blocked.label("blocked")).where(RECORD.c.ins == ins)).first()
+    if row is None:
+        return None, bool(idnat) and is_blocked(session, ins=ins, idnat=idnat)
+    values = row._asdict()
+    return DmpRecord(**{k: v for k, v in values.items() if k != "blocked"}), bool(idnat and values["blocked"])
 
 
 def blocked_of(session: Session, *, ins: str) -> list[str]:
