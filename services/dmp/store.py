@@ -20,6 +20,8 @@ from .search import DocumentQuery
 DOCUMENT = DmpDocument.__table__  # type: ignore[attr-defined]
 RECORD = DmpRecord.__table__  # type: ignore[attr-defined]
 BLOCK = DmpBlock.__table__  # type: ignore[attr-defined]
+BINARY = DmpBinary.__table__  # type: ignore[attr-defined]
+SUBMISSION_SET = DmpSubmissionSet.__table__  # type: ignore[attr-defined]
 AUDIT = DmpAudit.__table__  # type: ignore[attr-defined]
 FIRST_ACCESS = DmpFirstAccess.__table__  # type: ignore[attr-defined]
 
@@ -114,7 +116,10 @@ def _replaced(session: Session, *, target: str, ins: str) -> DmpDocument:
 def save_submission(
     session: Session, *, plan: Submission, base_url: str, submitter: str, now: str
 ) -> list[DmpDocument]:
-    """Store a checked submission whole; replaced documents become superseded in the same transaction."""
+    """Store a checked submission whole; replaced documents become superseded in the same transaction.
+
+    The new rows go in with Core INSERTs (one per table): nothing in this transaction reads them back,
+    so the ORM's unit of work would only add its bookkeeping; the returned rows are detached."""
     ins = plan.patient[1]
     for document in plan.documents:
         if session.execute(
@@ -125,8 +130,11 @@ def save_submission(
                 expression=[f"Bundle.entry[{document.entry}].resource.masterIdentifier"],
                 fhir_code="duplicate",
             )
-    for binary in plan.binaries:
-        session.add(DmpBinary(id=binary.id, content_type=binary.content_type, data=binary.data))
+    if plan.binaries:
+        session.execute(
+            insert(BINARY),
+            [{"id": b.id, "content_type": b.content_type, "data": b.data} for b in plan.binaries],
+        )
     rows = []
     for document in plan.documents:
         facts = document.facts
@@ -167,18 +175,23 @@ def save_submission(
             last_updated=now,
             resource=json.dumps(resource, ensure_ascii=False),
         )
-        session.add(row)
         rows.append(row)
+    if rows:
+        session.execute(insert(DOCUMENT), [row.model_dump() for row in rows])
     if plan.set_resource:
         urls = {d.full_url: f"DocumentReference/{d.id}" for d in plan.documents}
-        session.add(
-            DmpSubmissionSet(
-                id=plan.set_id,
-                patient_ins=ins,
-                unique_id=plan.set_unique_id,
-                date=plan.date,
-                resource=json.dumps(stored_submission_set(plan, base_url=base_url, document_urls=urls)),
-            )
+        resource = stored_submission_set(plan, base_url=base_url, document_urls=urls)
+        session.execute(
+            insert(SUBMISSION_SET),
+            [
+                {
+                    "id": plan.set_id,
+                    "patient_ins": ins,
+                    "unique_id": plan.set_unique_id,
+                    "date": plan.date,
+                    "resource": json.dumps(resource),
+                }
+            ],
         )
     return rows
 
