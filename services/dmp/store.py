@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, exists, false, func, insert, or_, select, true
+from sqlalchemy import ColumnElement, Row, and_, bindparam, exists, false, func, insert, or_, select, true
 from sqlmodel import Session
 
 from services.kernel.errors import Conflict, NotFound, Unprocessable
@@ -62,11 +62,22 @@ def is_blocked(session: Session, *, ins: str, idnat: str) -> bool:
     return session.execute(statement).first() is not None
 
 
+RECORD_AND_BLOCK = select(
+    RECORD,
+    exists().where(BLOCK.c.ins == bindparam("ins"), BLOCK.c.idnat == bindparam("idnat")).label("blocked"),
+).where(RECORD.c.ins == bindparam("ins"))
+"""Built once (with FIRST_ACCESS_SEEN, the access-history INSERTs): every request runs them."""
+FIRST_ACCESS_SEEN = select(FIRST_ACCESS.c.ins).where(
+    FIRST_ACCESS.c.ins == bindparam("ins"), FIRST_ACCESS.c.idnat == bindparam("idnat")
+)
+ADD_AUDITS = insert(AUDIT)
+ADD_FIRST_ACCESS = insert(FIRST_ACCESS)
+
+
 def record_and_block(session: Session, *, ins: str, idnat: str) -> tuple[DmpRecord | None, bool]:
     """The patient's DMP record and whether ``idnat`` is blocked from it, in one statement when the
     record exists (every request needs both); a detached DmpRecord, as nothing changes it here."""
-    blocked = exists().where(BLOCK.c.ins == ins, BLOCK.c.idnat == idnat)
-    row = session.execute(select(RECORD, blocked.label("blocked")).where(RECORD.c.ins == ins)).first()
+    row = session.execute(RECORD_AND_BLOCK, {"ins": ins, "idnat": idnat}).first()
     if row is None:
         return None, bool(idnat) and is_blocked(session, ins=ins, idnat=idnat)
     values = row._asdict()
@@ -337,15 +348,14 @@ def submission_sets(
 
 def add_audits(session: Session, *, rows: list[dict[str, Any]]) -> None:
     """Insert access-history rows (one Core INSERT: nothing reads them back in this transaction)."""
-    session.execute(insert(AUDIT), rows)
+    session.execute(ADD_AUDITS, rows)
 
 
 def first_access(session: Session, *, ins: str, idnat: str, now: str) -> bool:
     """True (and remembered) the first time this professional opens this DMP."""
-    seen = select(FIRST_ACCESS.c.ins).where(FIRST_ACCESS.c.ins == ins, FIRST_ACCESS.c.idnat == idnat)
-    if session.execute(seen).first() is not None:
+    if session.execute(FIRST_ACCESS_SEEN, {"ins": ins, "idnat": idnat}).first() is not None:
         return False
-    session.execute(insert(FIRST_ACCESS), [{"ins": ins, "idnat": idnat, "at": now}])
+    session.execute(ADD_FIRST_ACCESS, [{"ins": ins, "idnat": idnat, "at": now}])
     return True
 
 
