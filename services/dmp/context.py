@@ -9,8 +9,11 @@ patient (the Mon espace santé side) calls with the internal secret and ``X-DMP-
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar, cast
 
 from fastapi import Request
 from sqlmodel import Session
@@ -22,7 +25,7 @@ from services.kernel.traffic import annotate
 from . import store
 from .dates import now
 from .identity import QUALIFIED, InsDirectory
-from .models import DmpAudit, DmpDocument, DmpRecord
+from .models import DmpDocument, DmpRecord
 from .policy import Decision, GateFacts, Mode, Outcome, Role, Visibility, decide, dmp_gate, visibility_of
 from .store import unframe
 
@@ -30,6 +33,7 @@ MODE_HEADER = "x-dmp-access-mode"
 REASON_HEADER = "x-dmp-access-reason"
 ACTOR_HEADER = "x-dmp-actor"
 PHYSICIAN = "10"
+T = TypeVar("T")
 ERRORS: dict[int, type[SocleError]] = {400: BadRequest, 403: Forbidden, 404: NotFound, 422: Unprocessable}
 
 
@@ -121,42 +125,81 @@ async def open_dmp(
     subtype: str,
 ) -> Access:
     """The caller's access to this patient's DMP, after every patient-level rule; raises on refusal."""
+    access, _ = await open_dmp_reading(
+        request,
+        caller,
+        None,
+        system=system,
+        ins=ins,
+        writing=writing,
+        expression=expression,
+        subtype=subtype,
+    )
+    return access
+
+
+async def open_dmp_reading(
+    request: Request,
+    caller: Caller | ServiceCaller,
+    then: Callable[[Session, Access], T] | None,
+    *,
+    system: str,
+    ins: str,
+    writing: bool,
+    expression: str,
+    subtype: str,
+) -> tuple[Access, T | None]:
+    """:func:`open_dmp`, plus ``then(session, access)`` read in the same read transaction as the DMP's
+    facts when the caller is let in (e.g. the ITI-67 search).
+
+    The INS qualification is asked while that read runs: both are needed for every request and neither
+    depends on the other, so the request waits for the slower of the two instead of their sum. An INS
+    refusal still wins over everything else, and whatever ``then`` read is then thrown away unseen."""
     annotate(request, patient=ins)
     mode, reason = mode_of(request)
     base = actor_of(request, caller)
-    await check_identity(request, system=system, ins=ins, expression=expression)
-    database = request.app.state.db
     idnat = caller.idnat if isinstance(caller, Caller) else ""
+    physician = isinstance(caller, Caller) and caller.profession == PHYSICIAN
+    client_id = getattr(caller, "client_id", "")
 
-    def facts(session: Session) -> tuple[DmpRecord, bool]:
-        found = store.record(session, ins=ins)
-        blocked = bool(idnat) and store.is_blocked(session, ins=ins, idnat=idnat)
-        return found or DmpRecord(ins=ins, state="none"), blocked
-
-    record, blocked = await database.read(facts)
-    if base is Role.PROFESSIONAL and record.medecin_traitant and record.medecin_traitant == idnat:
-        base = Role.MEDECIN_TRAITANT
-    access = Access(ins, system, record, base, mode, reason, idnat, getattr(caller, "client_id", ""))
-    gate = dmp_gate(
-        GateFacts(
+    def facts(session: Session) -> tuple[Access, Decision, T | None]:
+        found, blocked = store.record_and_block(session, ins=ins, idnat=idnat)
+        record = found or DmpRecord(ins=ins, state="none")
+        role = base
+        if role is Role.PROFESSIONAL and record.medecin_traitant and record.medecin_traitant == idnat:
+            role = Role.MEDECIN_TRAITANT
+        access = Access(ins, system, record, role, mode, reason, idnat, client_id)
+        gate_facts = GateFacts(
             dmp_state=record.state,
             blocked=blocked,
-            is_professional=base.is_professional,
-            is_physician=isinstance(caller, Caller) and caller.profession == PHYSICIAN,
+            is_professional=role.is_professional,
+            is_physician=physician,
             mode=mode,
             reason=reason,
             writing=writing,
         )
+        gate = dmp_gate(gate_facts)
+        if gate.visible and not writing:
+            gate = decide(role, mode, frozenset(), record.opposition)
+        read = then(session, access) if then is not None and gate.outcome is not Outcome.REFUSED else None
+        return access, gate, read
+
+    identity, opened = await asyncio.gather(
+        check_identity(request, system=system, ins=ins, expression=expression),
+        request.app.state.db.read(facts),
+        return_exceptions=True,
     )
-    if gate.visible and not writing:
-        gate = decide(base, mode, frozenset(), record.opposition)
+    for outcome in (identity, opened):
+        if isinstance(outcome, BaseException):
+            raise outcome
+    access, gate, read = cast(tuple[Access, Decision, T | None], opened)
     if gate.outcome is Outcome.REFUSED:
-        if record.state != "none":
+        if access.record.state != "none":
             await audit(request, access, action="E", subtype=subtype, outcome="4", description=gate.reason)
         raise ERRORS.get(gate.status, Forbidden)(
             gate.reason, expression=[expression], fhir_code="forbidden" if gate.status == 403 else None
         )
-    return access
+    return access, read
 
 
 def record_access(
@@ -172,13 +215,14 @@ def record_access(
     """Add the audit row (and, the first time a professional opens this DMP, the patient's
     notification) to ``session``; True when this was that first access."""
     stamp = now()
-    store.add_audit(session, row=_row(access, stamp, action, subtype, outcome, documents, description))
-    if not access.idnat or outcome != "0":
-        return False
-    first = store.first_access(session, ins=access.ins, idnat=access.idnat, now=stamp)
+    rows = [_row(access, stamp, action, subtype, outcome, documents, description)]
+    first = bool(access.idnat) and outcome == "0"
+    if first:
+        first = store.first_access(session, ins=access.ins, idnat=access.idnat, now=stamp)
     if first:
         notice = f"notification au patient : premier accès de {access.idnat} à son DMP"
-        store.add_audit(session, row=_row(access, stamp, "E", "first-access-notification", "0", None, notice))
+        rows.append(_row(access, stamp, "E", "first-access-notification", "0", None, notice))
+    store.add_audits(session, rows=rows)
     return first
 
 
@@ -220,18 +264,19 @@ def _row(
     outcome: str,
     documents: list[str] | None,
     description: str,
-) -> DmpAudit:
-    return DmpAudit(
-        id=str(uuid.uuid4()),
-        recorded=stamp,
-        patient_ins=access.ins,
-        idnat=access.idnat,
-        client_id=access.client_id,
-        action=action,
-        subtype=subtype,
-        mode=access.mode.value,
-        reason=access.reason,
-        outcome=outcome,
-        documents=",".join(documents or []),
-        description=description,
-    )
+) -> dict[str, str]:
+    """One ``dmp_audit`` row (every column of :class:`DmpAudit`)."""
+    return {
+        "id": str(uuid.uuid4()),
+        "recorded": stamp,
+        "patient_ins": access.ins,
+        "idnat": access.idnat,
+        "client_id": access.client_id,
+        "action": action,
+        "subtype": subtype,
+        "mode": access.mode.value,
+        "reason": access.reason,
+        "outcome": outcome,
+        "documents": ",".join(documents or []),
+        "description": description,
+    }

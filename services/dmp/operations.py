@@ -11,6 +11,7 @@ from typing import Any
 
 from anyio import to_thread
 from fastapi import Request
+from sqlalchemy import Row
 from sqlmodel import Session
 
 from services.kernel.errors import Forbidden, Gone, NotFound, SocleError, Unprocessable
@@ -19,7 +20,7 @@ from services.kernel.tokens import Caller, ServiceCaller
 
 from . import store
 from .bundle import Submission, plan_bundle, plan_simplified
-from .context import Access, audit, notify_first_access, open_dmp, record_access
+from .context import Access, audit, notify_first_access, open_dmp, open_dmp_reading, record_access
 from .dates import now
 from .models import DmpDocument
 from .patch import MetadataChange, apply_labels, from_fhirpath_patch, from_json_patch
@@ -100,29 +101,29 @@ async def find_documents(
 ) -> dict[str, Any]:
     """ITI-67: the patient's documents the caller may see, one page, with total and next link."""
     query = parse_query(params)
-    access = await open_dmp(
+
+    def read(session: Session, access: Access) -> tuple[list[Row[tuple[str, str, int]]], int]:
+        professional = access.role.is_professional
+        hidden = access.hidden_labels()
+        return store.search_documents(
+            session,
+            query=query,
+            hidden_labels=hidden,
+            author_hidden_labels=access.hidden_labels(Role.AUTHOR) if professional else hidden,
+            caller_idnat=access.idnat if professional else "",
+        )
+
+    access, found = await open_dmp_reading(
         request,
         caller,
+        read,
         system="",
         ins=query.patient_ins,
         writing=False,
         expression="patient.identifier",
         subtype="ITI-67",
     )
-    author_hidden = (
-        access.hidden_labels(Role.AUTHOR) if access.role.is_professional else access.hidden_labels()
-    )
-
-    def read(session: Session) -> tuple[list[DmpDocument], int]:
-        return store.search_documents(
-            session,
-            query=query,
-            hidden_labels=access.hidden_labels(),
-            author_hidden_labels=author_hidden,
-            caller_idnat=access.idnat if access.role.is_professional else "",
-        )
-
-    rows, total = await request.app.state.db.read(read)
+    rows, total = found or ([], 0)
     await audit(request, access, action="E", subtype="ITI-67", documents=[r.id for r in rows])
     flat = {k: ",".join(v) for k, v in params.items()}
     return searchset(

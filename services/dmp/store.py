@@ -4,9 +4,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+)
 from sqlmodel import Session
 
 from services.kernel.errors import Conflict, NotFound, Unprocessable
@@ -16,6 +30,14 @@ from .dates import upper_bound
 from .models import DmpAudit, DmpBinary, DmpBlock, DmpDocument, DmpFirstAccess, DmpRecord, DmpSubmissionSet
 from .resources import stored_document, stored_submission_set, with_metadata
 from .search import DocumentQuery
+
+DOCUMENT = DmpDocument.__table__  # type: ignore[attr-defined]
+RECORD = DmpRecord.__table__  # type: ignore[attr-defined]
+BLOCK = DmpBlock.__table__  # type: ignore[attr-defined]
+BINARY = DmpBinary.__table__  # type: ignore[attr-defined]
+SUBMISSION_SET = DmpSubmissionSet.__table__  # type: ignore[attr-defined]
+AUDIT = DmpAudit.__table__  # type: ignore[attr-defined]
+FIRST_ACCESS = DmpFirstAccess.__table__  # type: ignore[attr-defined]
 
 
 def frame(values: Iterable[str]) -> str:
@@ -52,6 +74,28 @@ def record(session: Session, *, ins: str) -> DmpRecord | None:
 def is_blocked(session: Session, *, ins: str, idnat: str) -> bool:
     statement = select(DmpBlock.id).where(DmpBlock.ins == ins, DmpBlock.idnat == idnat)
     return session.execute(statement).first() is not None
+
+
+RECORD_AND_BLOCK = select(
+    RECORD,
+    exists().where(BLOCK.c.ins == bindparam("ins"), BLOCK.c.idnat == bindparam("idnat")).label("blocked"),
+).where(RECORD.c.ins == bindparam("ins"))
+"""Built once (with FIRST_ACCESS_SEEN, the access-history INSERTs): every request runs them."""
+FIRST_ACCESS_SEEN = select(FIRST_ACCESS.c.ins).where(
+    FIRST_ACCESS.c.ins == bindparam("ins"), FIRST_ACCESS.c.idnat == bindparam("idnat")
+)
+ADD_AUDITS = insert(AUDIT)
+ADD_FIRST_ACCESS = insert(FIRST_ACCESS)
+
+
+def record_and_block(session: Session, *, ins: str, idnat: str) -> tuple[DmpRecord | None, bool]:
+    """The patient's DMP record and whether ``idnat`` is blocked from it, in one statement when the
+    record exists (every request needs both); a detached DmpRecord, as nothing changes it here."""
+    row = session.execute(RECORD_AND_BLOCK, {"ins": ins, "idnat": idnat}).first()
+    if row is None:
+        return None, bool(idnat) and is_blocked(session, ins=ins, idnat=idnat)
+    values = row._asdict()
+    return DmpRecord(**{k: v for k, v in values.items() if k != "blocked"}), bool(idnat and values["blocked"])
 
 
 def blocked_of(session: Session, *, ins: str) -> list[str]:
@@ -97,7 +141,10 @@ def _replaced(session: Session, *, target: str, ins: str) -> DmpDocument:
 def save_submission(
     session: Session, *, plan: Submission, base_url: str, submitter: str, now: str
 ) -> list[DmpDocument]:
-    """Store a checked submission whole; replaced documents become superseded in the same transaction."""
+    """Store a checked submission whole; replaced documents become superseded in the same transaction.
+
+    The new rows go in with Core INSERTs (one per table): nothing in this transaction reads them back,
+    so the ORM's unit of work would only add its bookkeeping; the returned rows are detached."""
     ins = plan.patient[1]
     for document in plan.documents:
         if session.execute(
@@ -108,8 +155,11 @@ def save_submission(
                 expression=[f"Bundle.entry[{document.entry}].resource.masterIdentifier"],
                 fhir_code="duplicate",
             )
-    for binary in plan.binaries:
-        session.add(DmpBinary(id=binary.id, content_type=binary.content_type, data=binary.data))
+    if plan.binaries:
+        session.execute(
+            insert(BINARY),
+            [{"id": b.id, "content_type": b.content_type, "data": b.data} for b in plan.binaries],
+        )
     rows = []
     for document in plan.documents:
         facts = document.facts
@@ -150,18 +200,23 @@ def save_submission(
             last_updated=now,
             resource=json.dumps(resource, ensure_ascii=False),
         )
-        session.add(row)
         rows.append(row)
+    if rows:
+        session.execute(insert(DOCUMENT), [row.model_dump() for row in rows])
     if plan.set_resource:
         urls = {d.full_url: f"DocumentReference/{d.id}" for d in plan.documents}
-        session.add(
-            DmpSubmissionSet(
-                id=plan.set_id,
-                patient_ins=ins,
-                unique_id=plan.set_unique_id,
-                date=plan.date,
-                resource=json.dumps(stored_submission_set(plan, base_url=base_url, document_urls=urls)),
-            )
+        resource = stored_submission_set(plan, base_url=base_url, document_urls=urls)
+        session.execute(
+            insert(SUBMISSION_SET),
+            [
+                {
+                    "id": plan.set_id,
+                    "patient_ins": ins,
+                    "unique_id": plan.set_unique_id,
+                    "date": plan.date,
+                    "resource": json.dumps(resource),
+                }
+            ],
         )
     return rows
 
@@ -224,6 +279,27 @@ def _date_clause(column: Any, prefix: str, value: str) -> ColumnElement[bool]:
     return column < value  # lt, eb
 
 
+class SearchShape(NamedTuple):
+    """Everything of an ITI-67 search but the patient and the caller (bound at execution): the same
+    shape (in practice a handful: patient + status, by role) reuses its statements, built once."""
+
+    statuses: tuple[str, ...]
+    tokens: tuple[tuple[str, tuple[str, ...]], ...]
+    framed: tuple[tuple[str, tuple[str, ...]], ...]
+    dates: tuple[tuple[str, str, str], ...]
+    ids: tuple[str, ...]
+    identifiers: tuple[str, ...]
+    relates_to: tuple[str, ...]
+    author_names: tuple[str, ...]
+    is_archived: bool | None
+    offset: int
+    count: int
+    hidden: frozenset[str]
+    author_hidden: frozenset[str]
+    own: bool
+    """Whether the caller's own documents are let through with ``author_hidden`` (a professional)."""
+
+
 def search_documents(
     session: Session,
     *,
@@ -231,54 +307,84 @@ def search_documents(
     hidden_labels: frozenset[str],
     author_hidden_labels: frozenset[str],
     caller_idnat: str,
-) -> tuple[list[DmpDocument], int]:
-    """One page of matching documents (newest first) and the total, visibility applied in SQL."""
+) -> tuple[list[Row[tuple[str, str, int]]], int]:
+    """One page of matching documents (newest first): ``(id, resource)`` rows, no ORM objects, as a
+    search serves nothing else; and the total, visibility applied in SQL. The total comes with the page
+    (a window count) and needs a statement of its own only when the page is empty past the first."""
+    shape = SearchShape(
+        tuple(query.statuses),
+        tuple((column, tuple(values)) for column, values in query.tokens.items()),
+        tuple((column, tuple(values)) for column, values in query.framed.items()),
+        tuple(query.dates),
+        tuple(query.ids),
+        tuple(query.identifiers),
+        tuple(query.relates_to),
+        tuple(query.author_names),
+        query.is_archived,
+        query.offset,
+        query.count,
+        hidden_labels,
+        author_hidden_labels,
+        bool(caller_idnat),
+    )
+    page_statement, count_statement = _search_statements(shape)
+    bound = {"patient_ins": query.patient_ins, "own": f"|{caller_idnat}|"}
+    page = session.execute(page_statement, bound).all()
+    if page:
+        return list(page), int(page[0].total)
+    if not query.offset and query.count:
+        return [], 0
+    return [], int(session.execute(count_statement, bound).scalar_one())
+
+
+@lru_cache(maxsize=256)
+def _search_statements(shape: SearchShape) -> tuple[Select[Any], Select[Any]]:
+    """The page and the count statements of a search shape; ``:patient_ins`` and ``:own`` are bound."""
     clauses: list[ColumnElement[bool]] = [
-        DmpDocument.patient_ins == query.patient_ins,
-        DmpDocument.status.in_(query.statuses),  # type: ignore[attr-defined]
+        DmpDocument.patient_ins == bindparam("patient_ins"),
+        DmpDocument.status.in_(shape.statuses),  # type: ignore[attr-defined]
     ]
-    for column, values in query.tokens.items():
+    for column, values in shape.tokens:
         clauses.append(getattr(DmpDocument, column).in_(values))
-    for column, values in query.framed.items():
+    for column, values in shape.framed:
         clauses.append(or_(*(getattr(DmpDocument, column).contains(f"|{v}|") for v in values)))
-    for column, prefix, value in query.dates:
+    for column, prefix, value in shape.dates:
         clauses.append(_date_clause(getattr(DmpDocument, column), prefix, value))
-    if query.ids:
-        clauses.append(DmpDocument.id.in_(query.ids))  # type: ignore[attr-defined]
-    if query.identifiers:
+    if shape.ids:
+        clauses.append(DmpDocument.id.in_(shape.ids))  # type: ignore[attr-defined]
+    if shape.identifiers:
         clauses.append(
             or_(
-                DmpDocument.unique_id.in_(query.identifiers),  # type: ignore[attr-defined]
-                DmpDocument.id.in_([v.removeprefix("urn:uuid:") for v in query.identifiers]),  # type: ignore[attr-defined]
+                DmpDocument.unique_id.in_(shape.identifiers),  # type: ignore[attr-defined]
+                DmpDocument.id.in_([v.removeprefix("urn:uuid:") for v in shape.identifiers]),  # type: ignore[attr-defined]
             )
         )
-    if query.relates_to:
-        clauses.append(DmpDocument.replaces.in_(query.relates_to))  # type: ignore[attr-defined]
-    for name in query.author_names:
+    if shape.relates_to:
+        clauses.append(DmpDocument.replaces.in_(shape.relates_to))  # type: ignore[attr-defined]
+    for name in shape.author_names:
         clauses.append(DmpDocument.author_names.contains(name))  # type: ignore[attr-defined]
-    if query.is_archived is not None:
-        clauses.append(DmpDocument.is_archived == query.is_archived)
-    clauses.append(_visible(hidden_labels, author_hidden_labels, caller_idnat))
+    if shape.is_archived is not None:
+        clauses.append(DmpDocument.is_archived == shape.is_archived)
+    clauses.append(_visible(shape.hidden, shape.author_hidden, shape.own))
     where = and_(*clauses)
-    total = session.execute(select(func.count()).select_from(DmpDocument).where(where)).scalar_one()
-    page = session.execute(
-        select(DmpDocument)
+    page = (
+        select(DOCUMENT.c.id, DOCUMENT.c.resource, func.count().over().label("total"))
         .where(where)
-        .order_by(DmpDocument.date.desc(), DmpDocument.id)  # type: ignore[attr-defined]
-        .offset(query.offset)
-        .limit(query.count)
-    ).scalars()
-    return list(page), int(total)
+        .order_by(DOCUMENT.c.date.desc(), DOCUMENT.c.id)
+        .offset(shape.offset)
+        .limit(shape.count)
+    )
+    return page, select(func.count()).select_from(DmpDocument).where(where)
 
 
-def _visible(hidden: frozenset[str], author_hidden: frozenset[str], idnat: str) -> ColumnElement[bool]:
+def _visible(hidden: frozenset[str], author_hidden: frozenset[str], own: bool) -> ColumnElement[bool]:
     def clear_of(labels: frozenset[str]) -> ColumnElement[bool]:
         return and_(true(), *(DmpDocument.security.notlike(f"%|{label}|%") for label in sorted(labels)))  # type: ignore[attr-defined]
 
     if not hidden:
         return true()
-    own = and_(DmpDocument.authors.contains(f"|{idnat}|"), clear_of(author_hidden)) if idnat else false()  # type: ignore[attr-defined]
-    return or_(clear_of(hidden), own)
+    mine = and_(DmpDocument.authors.contains(bindparam("own")), clear_of(author_hidden)) if own else false()  # type: ignore[attr-defined]
+    return or_(clear_of(hidden), mine)
 
 
 def submission_sets(
@@ -300,15 +406,16 @@ def submission_sets(
     return list(rows), int(total)
 
 
-def add_audit(session: Session, *, row: DmpAudit) -> None:
-    session.add(row)
+def add_audits(session: Session, *, rows: list[dict[str, Any]]) -> None:
+    """Insert access-history rows (one Core INSERT: nothing reads them back in this transaction)."""
+    session.execute(ADD_AUDITS, rows)
 
 
 def first_access(session: Session, *, ins: str, idnat: str, now: str) -> bool:
     """True (and remembered) the first time this professional opens this DMP."""
-    if session.get(DmpFirstAccess, (ins, idnat)) is not None:
+    if session.execute(FIRST_ACCESS_SEEN, {"ins": ins, "idnat": idnat}).first() is not None:
         return False
-    session.add(DmpFirstAccess(ins=ins, idnat=idnat, at=now))
+    session.execute(ADD_FIRST_ACCESS, [{"ins": ins, "idnat": idnat, "at": now}])
     return True
 
 

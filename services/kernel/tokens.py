@@ -2,7 +2,9 @@
 
 The signature is checked locally against PSC's JWKS (fetched once through the peer client and fetched
 again only for an unknown ``kid``); ``joserfc.jwt.decode`` checks the signature alone, so issuer and
-expiry go through a ``JWTClaimsRegistry``. The professional's profession, roles and organisation come
+expiry go through a ``JWTClaimsRegistry``. A token's signature is checked once: the claims of the last
+tokens verified are kept (forgotten when the keys are fetched again) and their issuer, subject and expiry
+are checked again on every use. The professional's profession, roles and organisation come
 from PSC's userinfo, asked with the same token: that call is also what makes a revoked token fail.
 Real PSC access tokens carry no ``aud`` (psc.md §3.2), so none is required.
 """
@@ -27,6 +29,9 @@ from .traffic import CALLER_HEADER, annotate
 CERTS_PATH = PSC_REALM_PATH + "/protocol/openid-connect/certs"
 USERINFO_PATH = PSC_REALM_PATH + "/protocol/openid-connect/userinfo"
 JWKS_REFRESH_SECONDS = 10.0
+VERIFIED_TOKENS = 1024
+"""How many tokens' verified claims are kept (oldest forgotten first): a signature never changes its
+verdict, so each token's RS256 check runs once, not on every request it authorises."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,7 @@ class PscTokenVerifier:
         self.app = app
         self._keys: KeySet | None = None
         self._fetched_at = 0.0
+        self._verified: dict[str, dict[str, Any]] = {}
 
     @property
     def issuer(self) -> str:
@@ -82,6 +88,7 @@ class PscTokenVerifier:
             raise ServiceUnavailable(f"Pro Santé Connect keys unavailable: {exc}") from exc
         self._keys = KeySet.import_key_set(response.json())
         self._fetched_at = time.monotonic()
+        self._verified.clear()  # a key PSC no longer publishes must stop vouching for its tokens
         return self._keys
 
     async def _keys_for(self, token: str) -> KeySet:
@@ -97,20 +104,33 @@ class PscTokenVerifier:
 
     async def claims(self, token: str) -> dict[str, Any]:
         """The claims of a token whose signature, algorithm, issuer and expiry are right."""
-        keys = await self._keys_for(token)
+        claims = self._verified.get(token)
+        if claims is None:
+            keys = await self._keys_for(token)
+            try:
+                claims = jwt.decode(token, keys, algorithms=["RS256"]).claims
+            except (JoseError, ValueError) as exc:
+                raise invalid_token(str(exc) or type(exc).__name__) from exc
+        self._check(claims)
+        if token not in self._verified:
+            if len(self._verified) >= VERIFIED_TOKENS:
+                del self._verified[next(iter(self._verified))]
+            self._verified[token] = claims
+        return dict(claims)
+
+    def _check(self, claims: dict[str, Any]) -> None:
+        """Issuer, subject, expiry (now: a kept token expires too) and type of signed claims."""
+        registry = jwt.JWTClaimsRegistry(
+            iss={"essential": True, "value": self.issuer},
+            exp={"essential": True},
+            sub={"essential": True},
+        )
         try:
-            decoded = jwt.decode(token, keys, algorithms=["RS256"])
-            registry = jwt.JWTClaimsRegistry(
-                iss={"essential": True, "value": self.issuer},
-                exp={"essential": True},
-                sub={"essential": True},
-            )
-            registry.validate(decoded.claims)
+            registry.validate(claims)
         except (JoseError, ValueError) as exc:
             raise invalid_token(str(exc) or type(exc).__name__) from exc
-        if decoded.claims.get("typ", "Bearer") != "Bearer":
+        if claims.get("typ", "Bearer") != "Bearer":
             raise invalid_token("not an access token")
-        return decoded.claims
 
     async def caller(self, token: str) -> Caller:
         claims = await self.claims(token)

@@ -53,6 +53,17 @@ def ins_answer(settings: Settings, identifier: str) -> dict[str, Any]:
     return {"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries}
 
 
+def ins_exchange(settings: Settings, request: httpx.Request) -> httpx.Response:
+    """The INS service's answer: a searchset for ``Patient?identifier=``, the Patient (or 404) for a read."""
+    path = request.url.path.removeprefix("/ins")
+    if path == "/fhir/Patient":
+        return httpx.Response(200, json=ins_answer(settings, request.url.params["identifier"]))
+    found = ins_answer(settings, path.removeprefix("/fhir/Patient/"))["entry"]
+    if not found:
+        return httpx.Response(404, json={"resourceType": "OperationOutcome", "issue": []})
+    return httpx.Response(200, json=found[0]["resource"])
+
+
 def fake_caller(settings: Settings):  # type: ignore[no-untyped-def]
     fixtures = build_fixtures(settings)
 
@@ -90,11 +101,7 @@ def dmp_client(data_dir: Path, database_url: str | None = None) -> Iterator[Test
     """The DMP app alone, its INS peer stubbed from the fixtures, callers chosen per request."""
     settings = Settings(service="dmp", data_dir=data_dir, database_url=database_url)
     app = create_app(settings)
-    app.state.peers.attach(
-        httpx.MockTransport(
-            lambda r: httpx.Response(200, json=ins_answer(settings, r.url.params["identifier"]))
-        )
-    )
+    app.state.peers.attach(httpx.MockTransport(lambda request: ins_exchange(settings, request)))
     professional, either = fake_caller(settings)
     app.dependency_overrides[require_professional] = professional
     app.dependency_overrides[require_professional_or_service] = either

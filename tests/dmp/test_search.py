@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from services.dmp import store
 from tests.dmp.builders import HL7_CONF, MT_IDNAT, OTHER_IDNAT, TRE_A07, bundle
 from tests.dmp.conftest import as_pro
 from tests.dmp.helpers import assert_outcome, ids, location_id, patient_query
@@ -94,6 +95,30 @@ def test_paging_with_count_next_link_and_total(dmp: TestClient, three: dict[str,
     assert len(rest["entry"]) == 1
     assert not any(link["relation"] == "next" for link in rest["link"])
     assert set(ids(response) + ids(rest)) == set(three.values())
+
+
+@pytest.mark.parametrize("paging", [{"_offset": "5"}, {"_count": "0"}, {"_offset": "3", "_count": "2"}])
+def test_an_empty_page_still_tells_the_total(
+    dmp: TestClient, three: dict[str, str], paging: dict[str, str]
+) -> None:
+    """The total travels with the page's rows: a page without rows must still count the matches."""
+    response = dmp.get("/fhir/DocumentReference", params=patient_query(**paging), headers=as_pro(MT_IDNAT))
+    assert response.status_code == 200, response.text
+    assert (response.json()["total"], response.json().get("entry", [])) == (3, [])
+
+
+def test_a_search_shape_is_built_once_and_each_caller_bound_at_execution(
+    dmp: TestClient, three: dict[str, str]
+) -> None:
+    """The statements of a search shape are kept; the patient and the caller (whose own documents pass
+    the author's visibility) are bound per request, so a kept statement never answers for another."""
+    store._search_statements.cache_clear()
+    as_author = found(dmp)
+    assert found(dmp) == as_author
+    assert store._search_statements.cache_info().hits >= 1
+    other = dmp.get("/fhir/DocumentReference", params=patient_query(), headers=as_pro(OTHER_IDNAT))
+    assert other.status_code == 200, other.text
+    assert three["prescription"] in ids(other.json())
 
 
 def test_post_search_is_the_same_search(dmp: TestClient, three: dict[str, str]) -> None:
