@@ -54,3 +54,11 @@ def test_fhir_codes_stay_visible_and_jwk_private_members_do_not() -> None:
     )
     assert masked["keys"][0] == {"kty": "RSA", "n": "abc", "e": "AQAB", "d": MASK, "p": MASK}
     assert mask_query("code=abc&state=s") == "code=%2A%2A%2A&state=s"
+
+
+def test_json_without_secrets_is_recorded_as_sent_and_escaped_names_are_still_masked() -> None:
+    bundle = b'{\n  "resourceType": "Bundle",\n  "entry": [{"resource": {"status": "current"}}]\n}'
+    assert mask_body(bundle, "application/fhir+json", limit=1000, truncated=False) == bundle.decode()
+    escaped = b'{"\\u0061ccess_token": "live-secret", "note": "caf\\u00e9"}'
+    masked = mask_body(escaped, "application/json", limit=1000, truncated=False) or ""
+    assert "live-secret" not in masked and json.loads(masked) == {"access_token": MASK, "note": "café"}
