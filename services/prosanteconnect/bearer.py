@@ -10,12 +10,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from sqlalchemy import Row
+
 from services.kernel.errors import Unauthorized
 
 from .keys import KeyRing
-from .models import PscToken
 from .server import db
-from .store import get_token, live_session
+from .store import token_with_session
 
 
 def challenge(error: str, description: str) -> Unauthorized:
@@ -51,12 +52,12 @@ def access_claims(keys: KeyRing, issuer: str, token: str) -> dict[str, Any] | No
     return claims
 
 
-def live_access_token(keys: KeyRing, issuer: str, token: str) -> PscToken:
-    """The record of a valid, unrevoked access token whose session is alive (in the current session)."""
+def live_access_token(keys: KeyRing, issuer: str, token: str) -> Row[Any]:
+    """The ``psc_token`` row of a valid, unrevoked access token whose session is alive (current session)."""
     claims = access_claims(keys, issuer, token)
     if claims is None:
         raise challenge("invalid_token", "the access token is invalid or expired")
-    row = get_token(db(), jti=str(claims.get("jti", "")))
-    if row is None or row.revoked or live_session(db(), sid=row.sid) is None:
+    found = token_with_session(db(), jti=str(claims.get("jti", "")))
+    if found is None or found[0].revoked or not found[1]:
         raise challenge("invalid_token", "the access token was revoked")
-    return row
+    return found[0]

@@ -24,6 +24,7 @@ from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import OpenIDCode
 from joserfc.jwk import KeySet
+from sqlalchemy import Row
 
 from .clients import Client
 from .identity import Subject
@@ -39,6 +40,7 @@ from .store import (
     revoke_families,
     revoke_issued_from_code,
     save_code,
+    session_is_live,
     use_assertion_id,
 )
 
@@ -47,8 +49,9 @@ JWKS_URI_TIMEOUT = 5.0
 
 
 class CodeRecord(AuthorizationCodeMixin):
-    def __init__(self, row: PscCode) -> None:
+    def __init__(self, row: Row[Any]) -> None:
         self.row = row
+        """The ``psc_code`` row as read (:func:`store.get_code`): the columns of :class:`PscCode`."""
 
     def get_redirect_uri(self) -> str:
         return self.row.redirect_uri
@@ -58,9 +61,12 @@ class CodeRecord(AuthorizationCodeMixin):
 
 
 class TokenRecord(TokenMixin):
-    def __init__(self, row: PscToken, kind: str) -> None:
+    def __init__(self, row: PscToken | Row[Any], kind: str, *, session_alive: bool | None = None) -> None:
         self.row = row
+        """The ``psc_token`` row: an ORM object, or a Core row read with its session (same attributes)."""
         self.kind = kind
+        self.session_alive = session_alive
+        """Whether its SSO session is alive, when read together with the token (else asked on demand)."""
 
     def check_client(self, client: Client) -> bool:
         return self.row.client_id == client.client_id
@@ -83,13 +89,15 @@ class TokenRecord(TokenMixin):
     def is_revoked(self) -> bool:
         if self.row.revoked or (self.kind == "refresh_token" and self.row.refresh_used):
             return True
-        return live_session(db(), sid=self.row.sid) is None
+        if self.session_alive is not None:
+            return not self.session_alive
+        return not session_is_live(db(), sid=self.row.sid)
 
     def get_user(self) -> Subject:
         return subject_of(self.row)
 
 
-def subject_of(row: PscToken | PscCode) -> Subject:
+def subject_of(row: PscToken | PscCode | Row[Any]) -> Subject:
     return Subject(row.idnat, row.sid, row.auth_mode, row.auth_time)
 
 
@@ -131,7 +139,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         if row.used_at is not None:
             revoke_issued_from_code(db(), code=code)
             return None
-        if row.expires_at < time.time() or live_session(db(), sid=row.sid) is None:
+        if row.expires_at < time.time() or not session_is_live(db(), sid=row.sid):
             return None
         return CodeRecord(row)
 

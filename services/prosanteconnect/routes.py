@@ -176,7 +176,11 @@ async def login_submit(request: Request) -> Response:
 async def introspect(request: Request) -> Response:
     provider = provider_of(request)
     oauth = await oauth_request(request)
-    result = await provider.run(lambda: provider.server.create_endpoint_response("introspection", oauth))
+    # nothing is written unless the client authenticates with a signed assertion (its jti is recorded)
+    writes = "client_assertion" in oauth.form
+    result = await provider.run(
+        lambda: provider.server.create_endpoint_response("introspection", oauth), write=writes
+    )
     return to_response(result)
 
 
