@@ -239,5 +239,5 @@ class Provider:
             family=family,
             include_refresh=include_refresh,
         )
-        save_token(db(), token=row)
+        save_token(db(), values=row)
         return response

@@ -114,12 +114,12 @@ def get_bulk_professional(session: Session, *, idnat: str) -> PscProfessional | 
 # sessions
 
 
-def open_session(session: Session, *, sid: str, idnat: str, auth_mode: str) -> PscSession:
-    """Store a new SSO session; the row returned is a copy, not tracked by ``session``."""
+def open_session(session: Session, *, sid: str, idnat: str, auth_mode: str) -> int:
+    """Store a new SSO session (a ``psc_session`` row); its ``auth_time``."""
     now = time.time()
     values = {"sid": sid, "idnat": idnat, "auth_mode": auth_mode, "auth_time": int(now), "last_seen": now}
     _core(session).execute(insert(SESSIONS), values)
-    return PscSession(**values)
+    return int(now)
 
 
 def _alive(ended: bool | None, auth_time: int | None, last_seen: float | None) -> bool:
@@ -161,8 +161,9 @@ def end_session(session: Session, *, sid: str) -> list[str]:
 # authorization codes
 
 
-def save_code(session: Session, *, code: PscCode) -> None:
-    _core(session).execute(insert(CODES), code.model_dump())
+def save_code(session: Session, *, values: dict[str, Any]) -> None:
+    """Store an authorization code: ``values`` are columns of :class:`PscCode` (defaults for the rest)."""
+    _core(session).execute(insert(CODES), values)
 
 
 def get_code(session: Session, *, code: str) -> Row[Any] | None:
@@ -183,8 +184,9 @@ def revoke_issued_from_code(session: Session, *, code: str) -> None:
 # tokens
 
 
-def save_token(session: Session, *, token: PscToken) -> None:
-    _core(session).execute(insert(TOKENS), token.model_dump())
+def save_token(session: Session, *, values: dict[str, Any]) -> None:
+    """Store an issued token: ``values`` are columns of :class:`PscToken` (defaults for the rest)."""
+    _core(session).execute(insert(TOKENS), values)
 
 
 def token_with_session(session: Session, *, jti: str) -> tuple[Row[Any], bool] | None:
