@@ -39,11 +39,13 @@ def bearer_of(authorization: str | None, form_token: str | None = None) -> str:
 def access_claims(keys: KeyRing, issuer: str, token: str) -> dict[str, Any] | None:
     """The claims of a live access token of this issuer (signature, ``iss``, ``typ``, ``exp``), or None.
 
-    Runs inside a database session: a ``kid`` this instance does not know yet reloads the ring once.
+    Runs inside a database session: a token that does not verify and names a ``kid`` this instance does
+    not know yet (another instance rotated) reloads the ring once.
     """
-    if not keys.knows(token):
-        keys.reload_for(db(), token)
     claims = keys.verify(token)
+    if claims is None and not keys.knows(token):
+        keys.reload_for(db(), token)
+        claims = keys.verify(token)
     if claims is None or claims.get("iss") != issuer or claims.get("typ") != "Bearer":
         return None
     exp = claims.get("exp")
