@@ -33,8 +33,8 @@ from .issuance import CODE_TTL
 from .models import PscCode, PscToken
 from .server import Provider, PscServer, db
 from .store import (
+    code_with_session,
     get_by_refresh,
-    get_code,
     live_session,
     mark_code_used,
     mark_refresh_used,
@@ -52,7 +52,7 @@ JWKS_URI_TIMEOUT = 5.0
 class CodeRecord(AuthorizationCodeMixin):
     def __init__(self, row: Row[Any]) -> None:
         self.row = row
-        """The ``psc_code`` row as read (:func:`store.get_code`): the columns of :class:`PscCode`."""
+        """The ``psc_code`` row as read (:func:`store.code_with_session`): the columns of :class:`PscCode`."""
 
     def get_redirect_uri(self) -> str:
         return self.row.redirect_uri
@@ -138,13 +138,14 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         return secrets.token_urlsafe(32)
 
     def query_authorization_code(self, code: str, client: Client) -> CodeRecord | None:
-        row = get_code(db(), code=code)
-        if row is None or row.client_id != client.client_id:
+        found = code_with_session(db(), code=code)
+        if found is None or found[0].client_id != client.client_id:
             return None
+        row, session_alive = found
         if row.used_at is not None:
             revoke_issued_from_code(db(), code=code)
             return None
-        if row.expires_at < time.time() or not session_is_live(db(), sid=row.sid):
+        if row.expires_at < time.time() or not session_alive:
             return None
         return CodeRecord(row)
 

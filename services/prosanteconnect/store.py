@@ -40,14 +40,19 @@ _CLIENT_BY_ID = select(CLIENTS.c.client_secret, CLIENTS.c.metadata_json).where(
 _SESSION_BY_SID = select(SESSIONS.c.ended, SESSIONS.c.auth_time, SESSIONS.c.last_seen).where(
     SESSIONS.c.sid == bindparam("sid")
 )
-_CODE_BY_VALUE = select(CODES).where(CODES.c.code == bindparam("code")).with_for_update()
+_SESSION_STATE = (
+    SESSIONS.c.ended.label("session_ended"),
+    SESSIONS.c.auth_time.label("session_auth_time"),
+    SESSIONS.c.last_seen.label("session_last_seen"),
+)
+_CODE_WITH_SESSION = (
+    select(CODES, *_SESSION_STATE)
+    .select_from(CODES.outerjoin(SESSIONS, SESSIONS.c.sid == CODES.c.sid))
+    .where(CODES.c.code == bindparam("code"))
+    .with_for_update(of=CODES)
+)
 _TOKEN_WITH_SESSION = (
-    select(
-        TOKENS,
-        SESSIONS.c.ended.label("session_ended"),
-        SESSIONS.c.auth_time.label("session_auth_time"),
-        SESSIONS.c.last_seen.label("session_last_seen"),
-    )
+    select(TOKENS, *_SESSION_STATE)
     .select_from(TOKENS.outerjoin(SESSIONS, SESSIONS.c.sid == TOKENS.c.sid))
     .where(TOKENS.c.jti == bindparam("jti"))
 )
@@ -166,9 +171,13 @@ def save_code(session: Session, *, values: dict[str, Any]) -> None:
     _core(session).execute(insert(CODES), values)
 
 
-def get_code(session: Session, *, code: str) -> Row[Any] | None:
-    """The code's row (locked until the transaction ends where the database can), columns as attributes."""
-    return _core(session).execute(_CODE_BY_VALUE, {"code": code}).first()
+def code_with_session(session: Session, *, code: str) -> tuple[Row[Any], bool] | None:
+    """The code's row (columns as attributes; locked until the transaction ends where the database can)
+    and whether its SSO session is alive, in one statement."""
+    row = _core(session).execute(_CODE_WITH_SESSION, {"code": code}).first()
+    if row is None:
+        return None
+    return row, _alive(row.session_ended, row.session_auth_time, row.session_last_seen)
 
 
 def mark_code_used(session: Session, *, code: str) -> None:
