@@ -23,7 +23,7 @@ from .logout import logout, notify
 from .pages import error_page, login_page, message_page
 from .push import start_push
 from .server import OAuthResult, Provider, PscJsonRequest, PscRequest, db
-from .store import get_client
+from .store import client_of_token
 
 router = APIRouter()
 """Routes are matched in the order they are defined: the login and introspection endpoints come first."""
@@ -123,7 +123,7 @@ async def userinfo(request: Request) -> Response:
         info = provider.profile(subject_of(row))
         if info is None:  # a bulk professional removed since the login
             raise challenge("invalid_token", "the professional of this token is no longer known")
-        return for_scope(info, row.scope), get_client(db(), client_id=row.client_id)
+        return for_scope(info, row.scope), client_of_token(row)
 
     info, client = await provider.read(answer)
     annotate(request, client_id=client.client_id if client else "", idnat=info.get("SubjectNameID"))

@@ -52,8 +52,17 @@ _CODE_WITH_SESSION = (
     .with_for_update(of=CODES)
 )
 _TOKEN_WITH_SESSION = (
-    select(TOKENS, *_SESSION_STATE)
-    .select_from(TOKENS.outerjoin(SESSIONS, SESSIONS.c.sid == TOKENS.c.sid))
+    select(
+        TOKENS,
+        *_SESSION_STATE,
+        CLIENTS.c.client_secret.label("client_secret"),
+        CLIENTS.c.metadata_json.label("client_metadata"),
+    )
+    .select_from(
+        TOKENS.outerjoin(SESSIONS, SESSIONS.c.sid == TOKENS.c.sid).outerjoin(
+            CLIENTS, CLIENTS.c.client_id == TOKENS.c.client_id
+        )
+    )
     .where(TOKENS.c.jti == bindparam("jti"))
 )
 
@@ -199,11 +208,19 @@ def save_token(session: Session, *, values: dict[str, Any]) -> None:
 
 
 def token_with_session(session: Session, *, jti: str) -> tuple[Row[Any], bool] | None:
-    """An access token's row (columns as attributes) and whether its session is alive, in one statement."""
+    """An access token's row (columns as attributes, with its client's: :func:`client_of_token`) and
+    whether its session is alive, in one statement."""
     row = _core(session).execute(_TOKEN_WITH_SESSION, {"jti": jti}).first()
     if row is None:
         return None
     return row, _alive(row.session_ended, row.session_auth_time, row.session_last_seen)
+
+
+def client_of_token(row: Row[Any]) -> Client | None:
+    """The client a token read by :func:`token_with_session` was issued to (None if it was deleted)."""
+    if row.client_metadata is None:
+        return None
+    return Client(row.client_id, row.client_secret, json.loads(row.client_metadata))
 
 
 def get_by_refresh(session: Session, *, refresh_token: str) -> PscToken | None:
