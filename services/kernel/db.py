@@ -58,7 +58,8 @@ def _prepare_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        if mode:  # empty: each statement is its own transaction (a reader that needs no snapshot)
+            connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 def make_engine(url: str, *, schema: str | None = None) -> Engine:
@@ -86,6 +87,9 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         self._writer = (
             self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
+        )
+        self._statementwise = (
+            self.engine.execution_options(sqlite_begin="") if self.is_sqlite else self.engine
         )
         self.tables: list[Table] = [model.__table__ for model in tables]  # type: ignore[attr-defined]
         self._writing = threading.RLock() if self.is_sqlite else None
@@ -126,9 +130,14 @@ class Database:
             yield session
 
     @contextmanager
-    def reader(self) -> Iterator[Session]:
-        """A read-only session (no write lock taken on SQLite)."""
-        with Session(self.engine, expire_on_commit=False) as session:
+    def reader(self, *, snapshot: bool = True) -> Iterator[Session]:
+        """A read-only session (no write lock taken on SQLite).
+
+        Without ``snapshot`` each statement sees the latest commit on its own, as every statement does
+        under PostgreSQL's READ COMMITTED: SQLite then skips the ``BEGIN`` and the rollback, for readers
+        whose statements need no common view and that write nothing (writes would commit at once).
+        """
+        with Session(self.engine if snapshot else self._statementwise, expire_on_commit=False) as session:
             yield session
 
     async def write(self, work: Callable[[Session], T]) -> T:
@@ -140,9 +149,9 @@ class Database:
 
         return await off_loop(run)
 
-    async def read(self, work: Callable[[Session], T]) -> T:
+    async def read(self, work: Callable[[Session], T], *, snapshot: bool = True) -> T:
         def run() -> T:
-            with self.reader() as session:
+            with self.reader(snapshot=snapshot) as session:
                 return work(session)
 
         return await off_loop(run)

@@ -191,10 +191,13 @@ class Provider:
             finally:
                 _session.reset(token)
 
-        return await (self.database.write if write else self.database.read)(in_transaction)
+        if write:
+            return await self.database.write(in_transaction)
+        return await self.database.read(in_transaction, snapshot=False)
 
     async def read(self, work: Callable[[], T]) -> T:
-        """Run ``work`` in a read-only session: no write lock, nothing to commit."""
+        """Run ``work`` in a read-only session: no write lock, nothing to commit, no snapshot to open (the
+        provider's reads look rows up by key, one statement per fact)."""
         return await self.run(work, write=False)
 
     def profile(self, subject: Subject) -> dict[str, Any] | None:

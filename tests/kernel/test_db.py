@@ -45,3 +45,23 @@ def test_a_writer_waits_for_a_transaction_that_outlasts_the_busy_timeout(
     second.join()
     database.dispose()
     assert errors == []
+
+
+@pytest.mark.parametrize("snapshot", [True, False])
+def test_a_reader_without_snapshot_sees_each_commit_at_its_next_statement(
+    tmp_path: Path, snapshot: bool
+) -> None:
+    database = Database(f"sqlite:///{tmp_path}/r.db", [Exchange])
+    database.create_tables()
+    count = text("SELECT count(*) FROM socle_exchange")
+    insert = text(
+        "INSERT INTO socle_exchange (time, service, method, path, query, status, duration_ms)"
+        " VALUES ('2026-01-01 00:00:00', 's', 'GET', '/', '', 200, 1.0)"
+    )
+    with database.reader(snapshot=snapshot) as session:
+        assert session.execute(count).scalar_one() == 0
+        with database.transaction() as writer:
+            writer.execute(insert)
+        seen = session.execute(count).scalar_one()
+    database.dispose()
+    assert seen == (0 if snapshot else 1)
