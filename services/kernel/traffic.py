@@ -63,11 +63,13 @@ def annotate(request: Request, **fields: Any) -> None:
 
 def _storable(value: Any) -> Any:
     """``value`` with lone surrogates (hostile JSON such as ``"\\ud800"``) escaped: one such exchange would
-    otherwise fail every later flush of its batch, and the record would stop for the whole stack."""
+    otherwise fail every later flush of its batch, and the record would stop for the whole stack.
+
+    ASCII text (nearly every header and value) is kept as it is without a call per member."""
     if isinstance(value, str):
-        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return value if value.isascii() else value.encode("utf-8", "backslashreplace").decode("utf-8")
     if isinstance(value, dict):
-        return {k: _storable(v) for k, v in value.items()}
+        return {k: v if type(v) is str and v.isascii() else _storable(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_storable(v) for v in value]
     return value

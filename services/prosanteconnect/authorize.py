@@ -106,10 +106,9 @@ def authorize(
             client_name = str(request.client.metadata.get("client_name") or request.client.client_id)
             return LoginNeeded(client_name, request.payload.data.get("login_hint", ""))
         if subject is None:
-            row = open_session(
-                db(), sid=secrets.token_urlsafe(24), idnat=idnat, auth_mode=AUTH_MODES.get(means, "CARD")
-            )
-            subject = Subject(row.idnat, row.sid, row.auth_mode, row.auth_time)
+            sid, auth_mode = secrets.token_urlsafe(24), AUTH_MODES.get(means, "CARD")
+            auth_time = open_session(db(), sid=sid, idnat=idnat, auth_mode=auth_mode)
+            subject = Subject(idnat, sid, auth_mode, auth_time)
     except OAuth2Error as error:
         error.redirect_uri = grant.redirect_uri
         error.state = request.payload.state

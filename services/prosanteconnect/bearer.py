@@ -10,12 +10,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from sqlalchemy import Row
+
 from services.kernel.errors import Unauthorized
 
 from .keys import KeyRing
-from .models import PscToken
 from .server import db
-from .store import get_token, live_session
+from .store import token_with_session
 
 
 def challenge(error: str, description: str) -> Unauthorized:
@@ -38,11 +39,13 @@ def bearer_of(authorization: str | None, form_token: str | None = None) -> str:
 def access_claims(keys: KeyRing, issuer: str, token: str) -> dict[str, Any] | None:
     """The claims of a live access token of this issuer (signature, ``iss``, ``typ``, ``exp``), or None.
 
-    Runs inside a database session: a ``kid`` this instance does not know yet reloads the ring once.
+    Runs inside a database session: a token that does not verify and names a ``kid`` this instance does
+    not know yet (another instance rotated) reloads the ring once.
     """
-    if not keys.knows(token):
-        keys.reload_for(db(), token)
     claims = keys.verify(token)
+    if claims is None and not keys.knows(token):
+        keys.reload_for(db(), token)
+        claims = keys.verify(token)
     if claims is None or claims.get("iss") != issuer or claims.get("typ") != "Bearer":
         return None
     exp = claims.get("exp")
@@ -51,12 +54,12 @@ def access_claims(keys: KeyRing, issuer: str, token: str) -> dict[str, Any] | No
     return claims
 
 
-def live_access_token(keys: KeyRing, issuer: str, token: str) -> PscToken:
-    """The record of a valid, unrevoked access token whose session is alive (in the current session)."""
+def live_access_token(keys: KeyRing, issuer: str, token: str) -> Row[Any]:
+    """The ``psc_token`` row of a valid, unrevoked access token whose session is alive (current session)."""
     claims = access_claims(keys, issuer, token)
     if claims is None:
         raise challenge("invalid_token", "the access token is invalid or expired")
-    row = get_token(db(), jti=str(claims.get("jti", "")))
-    if row is None or row.revoked or live_session(db(), sid=row.sid) is None:
+    found = token_with_session(db(), jti=str(claims.get("jti", "")))
+    if found is None or found[0].revoked or not found[1]:
         raise challenge("invalid_token", "the access token was revoked")
-    return row
+    return found[0]

@@ -112,10 +112,9 @@ def decide(
     if idnat is not None and row.idnat != idnat:
         return None
     if approve:
-        session = open_session(
-            db(), sid=secrets.token_urlsafe(24), idnat=row.idnat, auth_mode=AUTH_MODES[CHANNELS[row.channel]]
-        )
-        row.sid = session.sid
+        sid = secrets.token_urlsafe(24)
+        open_session(db(), sid=sid, idnat=row.idnat, auth_mode=AUTH_MODES[CHANNELS[row.channel]])
+        row.sid = sid
     row.status = "approved" if approve else "denied"
     db().add(row)
     return row

@@ -7,6 +7,7 @@ Codes are single-use and short-lived; presenting a used code again revokes every
 
 from __future__ import annotations
 
+import secrets
 import time
 from typing import Any
 
@@ -24,6 +25,7 @@ from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import OpenIDCode
 from joserfc.jwk import KeySet
+from sqlalchemy import Row
 
 from .clients import Client
 from .identity import Subject
@@ -31,14 +33,15 @@ from .issuance import CODE_TTL
 from .models import PscCode, PscToken
 from .server import Provider, PscServer, db
 from .store import (
+    code_with_session,
     get_by_refresh,
-    get_code,
     live_session,
     mark_code_used,
     mark_refresh_used,
     revoke_families,
     revoke_issued_from_code,
     save_code,
+    session_is_live,
     use_assertion_id,
 )
 
@@ -47,8 +50,9 @@ JWKS_URI_TIMEOUT = 5.0
 
 
 class CodeRecord(AuthorizationCodeMixin):
-    def __init__(self, row: PscCode) -> None:
+    def __init__(self, row: Row[Any]) -> None:
         self.row = row
+        """The ``psc_code`` row as read (:func:`store.code_with_session`): the columns of :class:`PscCode`."""
 
     def get_redirect_uri(self) -> str:
         return self.row.redirect_uri
@@ -58,9 +62,12 @@ class CodeRecord(AuthorizationCodeMixin):
 
 
 class TokenRecord(TokenMixin):
-    def __init__(self, row: PscToken, kind: str) -> None:
+    def __init__(self, row: PscToken | Row[Any], kind: str, *, session_alive: bool | None = None) -> None:
         self.row = row
+        """The ``psc_token`` row: an ORM object, or a Core row read with its session (same attributes)."""
         self.kind = kind
+        self.session_alive = session_alive
+        """Whether its SSO session is alive, when read together with the token (else asked on demand)."""
 
     def check_client(self, client: Client) -> bool:
         return self.row.client_id == client.client_id
@@ -83,13 +90,15 @@ class TokenRecord(TokenMixin):
     def is_revoked(self) -> bool:
         if self.row.revoked or (self.kind == "refresh_token" and self.row.refresh_used):
             return True
-        return live_session(db(), sid=self.row.sid) is None
+        if self.session_alive is not None:
+            return not self.session_alive
+        return not session_is_live(db(), sid=self.row.sid)
 
     def get_user(self) -> Subject:
         return subject_of(self.row)
 
 
-def subject_of(row: PscToken | PscCode) -> Subject:
+def subject_of(row: PscToken | PscCode | Row[Any]) -> Subject:
     return Subject(row.idnat, row.sid, row.auth_mode, row.auth_time)
 
 
@@ -108,30 +117,35 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         challenge = data.get("code_challenge", "")
         save_code(
             db(),
-            code=PscCode(
-                code=code,
-                client_id=request.client.client_id,
-                idnat=subject.idnat,
-                sid=subject.sid,
-                redirect_uri=request.payload.redirect_uri,
-                scope=request.scope,
-                nonce=data.get("nonce", ""),
-                code_challenge=challenge,
-                code_challenge_method=(data.get("code_challenge_method") or "plain") if challenge else "",
-                auth_time=subject.auth_time,
-                auth_mode=subject.auth_mode,
-                expires_at=time.time() + CODE_TTL,
-            ),
+            values={
+                "code": code,
+                "client_id": request.client.client_id,
+                "idnat": subject.idnat,
+                "sid": subject.sid,
+                "redirect_uri": request.payload.redirect_uri,
+                "scope": request.scope,
+                "nonce": data.get("nonce", ""),
+                "code_challenge": challenge,
+                "code_challenge_method": (data.get("code_challenge_method") or "plain") if challenge else "",
+                "auth_time": subject.auth_time,
+                "auth_mode": subject.auth_mode,
+                "expires_at": time.time() + CODE_TTL,
+            },
         )
 
+    def generate_authorization_code(self) -> str:
+        """43 URL-safe characters from the OS's CSPRNG, as authlib's, without drawing them one by one."""
+        return secrets.token_urlsafe(32)
+
     def query_authorization_code(self, code: str, client: Client) -> CodeRecord | None:
-        row = get_code(db(), code=code)
-        if row is None or row.client_id != client.client_id:
+        found = code_with_session(db(), code=code)
+        if found is None or found[0].client_id != client.client_id:
             return None
+        row, session_alive = found
         if row.used_at is not None:
             revoke_issued_from_code(db(), code=code)
             return None
-        if row.expires_at < time.time() or live_session(db(), sid=row.sid) is None:
+        if row.expires_at < time.time() or not session_alive:
             return None
         return CodeRecord(row)
 

@@ -20,7 +20,6 @@ from .adversarial import tamper
 from .clients import Client
 from .identity import Subject, other_ids, sub_of
 from .keys import KeyRing
-from .models import PscToken
 from .store import token_hash
 
 ACCESS_TTL = 120
@@ -103,28 +102,28 @@ class Issuer:
         code: str | None = None,
         family: str | None = None,
         include_refresh: bool = True,
-    ) -> tuple[dict[str, Any], PscToken]:
-        """The token response and the row that records it (to be stored in the same transaction)."""
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The token response and the ``psc_token`` row that records it (stored in the same transaction)."""
         now = int(time.time())
         jti = secrets.token_urlsafe(24)
         access = self.access_token(client=client, subject=subject, scope=scope, jti=jti, now=now)
         refresh = secrets.token_urlsafe(48) if include_refresh else None
-        row = PscToken(
-            jti=jti,
-            client_id=client.client_id,
-            idnat=subject.idnat,
-            sid=subject.sid,
-            scope=scope,
-            auth_mode=subject.auth_mode,
-            auth_time=subject.auth_time,
-            nonce=nonce,
-            code=code,
-            family=family or jti,
-            refresh_hash=token_hash(refresh) if refresh else None,
-            issued_at=now,
-            access_expires_at=now + ACCESS_TTL,
-            refresh_expires_at=now + REFRESH_TTL if refresh else None,
-        )
+        row: dict[str, Any] = {
+            "jti": jti,
+            "client_id": client.client_id,
+            "idnat": subject.idnat,
+            "sid": subject.sid,
+            "scope": scope,
+            "auth_mode": subject.auth_mode,
+            "auth_time": subject.auth_time,
+            "nonce": nonce,
+            "code": code,
+            "family": family or jti,
+            "refresh_hash": token_hash(refresh) if refresh else None,
+            "issued_at": now,
+            "access_expires_at": now + ACCESS_TTL,
+            "refresh_expires_at": now + REFRESH_TTL if refresh else None,
+        }
         response: dict[str, Any] = {
             "access_token": access,
             "expires_in": ACCESS_TTL,

@@ -4,11 +4,17 @@ Keycloak publishes every enabled realm key and signs with the newest; so does th
 key and keeps the old ones in the JWKS, so tokens signed before the rotation still verify (relying
 parties re-download the JWKS on an unknown ``kid``, psc.md §1.3). The ``kid`` is the RFC 7638
 thumbprint: 43 characters, like Keycloak's.
+
+A token's signature is checked once: resource servers present the same access token for every call
+(introspection, userinfo), so the claims of tokens that verified are kept, up to ``VERIFIED_CACHE``,
+until the keys are loaded again. Expiry, revocation and the session are still checked by the callers
+on every use; a cached entry only stands for "this exact string carries a valid signature".
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from typing import Any
 
@@ -21,6 +27,8 @@ from .models import PscKey
 
 ALG = "RS256"
 MAX_STRANGERS = 10_000
+VERIFIED_CACHE = 4096
+"""About 2 KB an entry (token and claims): a flood of distinct tokens keeps at most ~8 MB."""
 
 
 def new_key() -> RSAKey:
@@ -32,6 +40,9 @@ class KeyRing:
 
     def __init__(self) -> None:
         self._keys: list[RSAKey] = []
+        self._key_set = KeySet([])
+        self._verified: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
         self._public: dict[str, Any] = {"keys": []}
         self.loaded_at = 0.0
         self._strangers: set[str] = set()
@@ -43,6 +54,9 @@ class KeyRing:
         if not rows:
             rows = [store_key(session, new_key())]
         self._keys = [RSAKey.import_key(json.loads(row.private_jwk)) for row in rows]
+        self._key_set = KeySet(list(self._keys))
+        with self._lock:
+            self._verified = {}
         self._public = {"keys": [self._public_jwk(key) for key in reversed(self._keys)]}
         self.loaded_at = time.monotonic()
 
@@ -87,7 +101,7 @@ class KeyRing:
 
     @property
     def key_set(self) -> KeySet:
-        return KeySet(list(self._keys))
+        return self._key_set
 
     def sign(self, claims: dict[str, Any], *, typ: str = "JWT", key: RSAKey | None = None) -> str:
         key = key or self.signing
@@ -96,10 +110,18 @@ class KeyRing:
 
     def verify(self, token: str) -> dict[str, Any] | None:
         """The claims of a token this provider signed, or None (signature only: callers check the rest)."""
+        known = self._verified.get(token)
+        if known is not None:
+            return dict(known)
         try:
-            return dict(jwt.decode(token, self.key_set, algorithms=[ALG]).claims)
+            claims = dict(jwt.decode(token, self._key_set, algorithms=[ALG]).claims)
         except (JoseError, ValueError):
             return None
+        with self._lock:
+            if len(self._verified) >= VERIFIED_CACHE:
+                del self._verified[next(iter(self._verified))]  # the oldest
+            self._verified[token] = claims
+        return dict(claims)
 
 
 def store_key(session: Session, key: RSAKey) -> PscKey:

@@ -23,9 +23,10 @@ from .logout import logout, notify
 from .pages import error_page, login_page, message_page
 from .push import start_push
 from .server import OAuthResult, Provider, PscJsonRequest, PscRequest, db
-from .store import get_client
+from .store import client_of_token
 
 router = APIRouter()
+"""Routes are matched in the order they are defined: the login and introspection endpoints come first."""
 REALM = PSC_REALM_PATH
 SESSION_COOKIE = "PSC_SESSION"
 JWKS_RELOAD_SECONDS = 30.0
@@ -57,21 +58,6 @@ def to_response(result: OAuthResult) -> Response:
     return Response(result.body or b"", status_code=result.status, headers=headers)
 
 
-@router.get(REALM + "/.well-known/openid-configuration")
-@router.get(REALM + "/.well-known/wallet-openid-configuration")
-async def discovery(request: Request) -> dict[str, Any]:
-    provider = provider_of(request)
-    return metadata(provider.issuer.issuer, authorization_endpoint=provider.authorization_url)
-
-
-@router.get(REALM + OIDC + "/certs")
-async def certs(request: Request) -> dict[str, Any]:
-    provider = provider_of(request)
-    if time.monotonic() - provider.keys.loaded_at > JWKS_RELOAD_SECONDS:  # another instance may have rotated
-        await provider.read(lambda: provider.keys.load(db()))
-    return provider.keys.jwks
-
-
 def cookie_path(request: Request) -> str:
     """The service's root: the SSO cookie must reach the realm paths and the wallet-style ``/auth``."""
     return request.scope.get("root_path", "") or "/"
@@ -91,8 +77,8 @@ def redirect_response(request: Request, outcome: Redirect) -> Response:
     return response
 
 
-@router.api_route(REALM + OIDC + "/auth", methods=["GET", "POST"])
 @router.api_route(WALLET_AUTH, methods=["GET", "POST"])
+@router.api_route(REALM + OIDC + "/auth", methods=["GET", "POST"])
 async def authorization(request: Request) -> Response:
     provider = provider_of(request)
     oauth = await oauth_request(request)
@@ -137,7 +123,7 @@ async def userinfo(request: Request) -> Response:
         info = provider.profile(subject_of(row))
         if info is None:  # a bulk professional removed since the login
             raise challenge("invalid_token", "the professional of this token is no longer known")
-        return for_scope(info, row.scope), get_client(db(), client_id=row.client_id)
+        return for_scope(info, row.scope), client_of_token(row)
 
     info, client = await provider.read(answer)
     annotate(request, client_id=client.client_id if client else "", idnat=info.get("SubjectNameID"))
@@ -147,6 +133,33 @@ async def userinfo(request: Request) -> Response:
         claims = {**info, "iss": provider.issuer.issuer, "aud": client.client_id}
         return Response(provider.keys.sign(claims), media_type="application/jwt")
     return Response(json.dumps(info, ensure_ascii=False), media_type="application/json")
+
+
+@router.post(REALM + OIDC + "/token/introspect")
+async def introspect(request: Request) -> Response:
+    provider = provider_of(request)
+    oauth = await oauth_request(request)
+    # nothing is written unless the client authenticates with a signed assertion (its jti is recorded)
+    writes = "client_assertion" in oauth.form
+    result = await provider.run(
+        lambda: provider.server.create_endpoint_response("introspection", oauth), write=writes
+    )
+    return to_response(result)
+
+
+@router.get(REALM + "/.well-known/openid-configuration")
+@router.get(REALM + "/.well-known/wallet-openid-configuration")
+async def discovery(request: Request) -> dict[str, Any]:
+    provider = provider_of(request)
+    return metadata(provider.issuer.issuer, authorization_endpoint=provider.authorization_url)
+
+
+@router.get(REALM + OIDC + "/certs")
+async def certs(request: Request) -> dict[str, Any]:
+    provider = provider_of(request)
+    if time.monotonic() - provider.keys.loaded_at > JWKS_RELOAD_SECONDS:  # another instance may have rotated
+        await provider.read(lambda: provider.keys.load(db()))
+    return provider.keys.jwks
 
 
 @router.post(REALM + OIDC + "/auth/login")
@@ -170,14 +183,6 @@ async def login_submit(request: Request) -> Response:
     if isinstance(outcome, LoginNeeded):  # cannot happen with a login given; keep the page honest
         return error_page(request, "login_required", "no professional was chosen")
     return redirect_response(request, outcome)
-
-
-@router.post(REALM + OIDC + "/token/introspect")
-async def introspect(request: Request) -> Response:
-    provider = provider_of(request)
-    oauth = await oauth_request(request)
-    result = await provider.run(lambda: provider.server.create_endpoint_response("introspection", oauth))
-    return to_response(result)
 
 
 @router.post(REALM + OIDC + "/revoke")

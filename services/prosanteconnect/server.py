@@ -28,7 +28,7 @@ from .clients import SCOPES, Client
 from .identity import Subject, bulk_professional, userinfo
 from .issuance import Issuer, Names
 from .keys import KeyRing
-from .store import get_bulk_professional, get_client
+from .store import get_bulk_professional, get_client, save_token
 
 T = TypeVar("T")
 _session: ContextVar[Session] = ContextVar("psc_session")
@@ -173,8 +173,8 @@ class Provider:
         self.authorization_url: str | None = getattr(settings, "psc_authorization_url", None)
         """Advertised authorization endpoint when a front serves it (``SOCLE_PSC_AUTHORIZATION_URL``)."""
 
-    async def run(self, work: Callable[[], T]) -> T:
-        """Run an authlib call in one write transaction on a worker thread."""
+    async def run(self, work: Callable[[], T], *, write: bool = True) -> T:
+        """Run an authlib call on a worker thread, in one write transaction (or a read-only session)."""
 
         def in_transaction(session: Session) -> T:
             token = _session.set(session)
@@ -191,17 +191,14 @@ class Provider:
             finally:
                 _session.reset(token)
 
-        return await self.database.write(in_transaction)
+        if write:
+            return await self.database.write(in_transaction)
+        return await self.database.read(in_transaction, snapshot=False)
 
     async def read(self, work: Callable[[], T]) -> T:
-        def in_session(session: Session) -> T:
-            token = _session.set(session)
-            try:
-                return work()
-            finally:
-                _session.reset(token)
-
-        return await self.database.read(in_session)
+        """Run ``work`` in a read-only session: no write lock, nothing to commit, no snapshot to open (the
+        provider's reads look rows up by key, one statement per fact)."""
+        return await self.run(work, write=False)
 
     def profile(self, subject: Subject) -> dict[str, Any] | None:
         """The userinfo body of a subject, from the fixed test data or the bulk professionals."""
@@ -245,5 +242,5 @@ class Provider:
             family=family,
             include_refresh=include_refresh,
         )
-        db().add(row)
+        save_token(db(), values=row)
         return response

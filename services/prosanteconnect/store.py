@@ -2,6 +2,11 @@
 
 Callers own the transaction (``Database.write``); a function here never commits, so one request's
 writes (a code marked used and the tokens it revokes, a token and its refresh chain) land together.
+
+The statements every login and introspection runs (client, code, token, session reads; code, session
+and token inserts; marking a code used) are Core statements on the session's connection: the ORM's
+identity map and unit of work cost several times the SQL itself there, and nothing on those paths
+needs them. They flush the session first, so they still see what the same transaction added.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import Connection, Row, Table, bindparam, insert
 from sqlmodel import Session, col, select, update
 
 from .clients import Client
@@ -20,6 +26,51 @@ from .models import PscCiba, PscClient, PscCode, PscJwtId, PscProfessional, PscP
 SESSION_MAX_SECONDS = 4 * 3600
 SESSION_IDLE_SECONDS = 30 * 60
 """SSO session: 4 h at most, 30 min of inactivity (psc.md §1.4)."""
+
+
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+CLIENTS, SESSIONS, CODES, TOKENS = _table(PscClient), _table(PscSession), _table(PscCode), _table(PscToken)
+_CLIENT_BY_ID = select(CLIENTS.c.client_secret, CLIENTS.c.metadata_json).where(
+    CLIENTS.c.client_id == bindparam("client_id")
+)
+_SESSION_BY_SID = select(SESSIONS.c.ended, SESSIONS.c.auth_time, SESSIONS.c.last_seen).where(
+    SESSIONS.c.sid == bindparam("sid")
+)
+_SESSION_STATE = (
+    SESSIONS.c.ended.label("session_ended"),
+    SESSIONS.c.auth_time.label("session_auth_time"),
+    SESSIONS.c.last_seen.label("session_last_seen"),
+)
+_CODE_WITH_SESSION = (
+    select(CODES, *_SESSION_STATE)
+    .select_from(CODES.outerjoin(SESSIONS, SESSIONS.c.sid == CODES.c.sid))
+    .where(CODES.c.code == bindparam("code"))
+    .with_for_update(of=CODES)
+)
+_TOKEN_WITH_SESSION = (
+    select(
+        TOKENS,
+        *_SESSION_STATE,
+        CLIENTS.c.client_secret.label("client_secret"),
+        CLIENTS.c.metadata_json.label("client_metadata"),
+    )
+    .select_from(
+        TOKENS.outerjoin(SESSIONS, SESSIONS.c.sid == TOKENS.c.sid).outerjoin(
+            CLIENTS, CLIENTS.c.client_id == TOKENS.c.client_id
+        )
+    )
+    .where(TOKENS.c.jti == bindparam("jti"))
+)
+
+
+def _core(session: Session) -> Connection:
+    """The transaction's connection for a Core statement, once the session's pending rows are written."""
+    session.flush()
+    return session.connection()
 
 
 def token_hash(value: str) -> str:
@@ -31,10 +82,10 @@ def token_hash(value: str) -> str:
 
 
 def get_client(session: Session, *, client_id: str) -> Client | None:
-    row = session.get(PscClient, client_id)
+    row = _core(session).execute(_CLIENT_BY_ID, {"client_id": client_id}).first()
     if row is None:
         return None
-    return Client(row.client_id, row.client_secret, json.loads(row.metadata_json))
+    return Client(client_id, row.client_secret, json.loads(row.metadata_json))
 
 
 def put_client(
@@ -77,23 +128,35 @@ def get_bulk_professional(session: Session, *, idnat: str) -> PscProfessional | 
 # sessions
 
 
-def open_session(session: Session, *, sid: str, idnat: str, auth_mode: str) -> PscSession:
+def open_session(session: Session, *, sid: str, idnat: str, auth_mode: str) -> int:
+    """Store a new SSO session (a ``psc_session`` row); its ``auth_time``."""
     now = time.time()
-    row = PscSession(sid=sid, idnat=idnat, auth_mode=auth_mode, auth_time=int(now), last_seen=now)
-    session.add(row)
-    return row
+    values = {"sid": sid, "idnat": idnat, "auth_mode": auth_mode, "auth_time": int(now), "last_seen": now}
+    _core(session).execute(insert(SESSIONS), values)
+    return int(now)
+
+
+def _alive(ended: bool | None, auth_time: int | None, last_seen: float | None) -> bool:
+    """Neither ended nor past its lifetime or idle limit (a missing session is not alive)."""
+    if ended is None or ended or auth_time is None or last_seen is None:
+        return False
+    now = time.time()
+    return now - auth_time <= SESSION_MAX_SECONDS and now - last_seen <= SESSION_IDLE_SECONDS
+
+
+def session_is_live(session: Session, *, sid: str) -> bool:
+    """Whether the session is neither ended nor past its lifetime or idle limit (read only)."""
+    row = _core(session).execute(_SESSION_BY_SID, {"sid": sid}).first()
+    return row is not None and _alive(row.ended, row.auth_time, row.last_seen)
 
 
 def live_session(session: Session, *, sid: str, touch: bool = False) -> PscSession | None:
-    """The session if it is neither ended nor past its lifetime or idle limit."""
+    """The session if it is neither ended nor past its lifetime or idle limit; ``touch`` restarts its idle clock."""
     row = session.get(PscSession, sid)
-    now = time.time()
-    if row is None or row.ended:
-        return None
-    if now - row.auth_time > SESSION_MAX_SECONDS or now - row.last_seen > SESSION_IDLE_SECONDS:
+    if row is None or not _alive(row.ended, row.auth_time, row.last_seen):
         return None
     if touch:
-        row.last_seen = now
+        row.last_seen = time.time()
         session.add(row)
     return row
 
@@ -112,16 +175,22 @@ def end_session(session: Session, *, sid: str) -> list[str]:
 # authorization codes
 
 
-def save_code(session: Session, *, code: PscCode) -> None:
-    session.add(code)
+def save_code(session: Session, *, values: dict[str, Any]) -> None:
+    """Store an authorization code: ``values`` are columns of :class:`PscCode` (defaults for the rest)."""
+    _core(session).execute(insert(CODES), values)
 
 
-def get_code(session: Session, *, code: str) -> PscCode | None:
-    return session.exec(select(PscCode).where(PscCode.code == code).with_for_update()).first()
+def code_with_session(session: Session, *, code: str) -> tuple[Row[Any], bool] | None:
+    """The code's row (columns as attributes; locked until the transaction ends where the database can)
+    and whether its SSO session is alive, in one statement."""
+    row = _core(session).execute(_CODE_WITH_SESSION, {"code": code}).first()
+    if row is None:
+        return None
+    return row, _alive(row.session_ended, row.session_auth_time, row.session_last_seen)
 
 
 def mark_code_used(session: Session, *, code: str) -> None:
-    session.execute(update(PscCode).where(col(PscCode.code) == code).values(used_at=time.time()))
+    _core(session).execute(CODES.update().where(CODES.c.code == code).values(used_at=time.time()))
 
 
 def revoke_issued_from_code(session: Session, *, code: str) -> None:
@@ -133,12 +202,25 @@ def revoke_issued_from_code(session: Session, *, code: str) -> None:
 # tokens
 
 
-def save_token(session: Session, *, token: PscToken) -> None:
-    session.add(token)
+def save_token(session: Session, *, values: dict[str, Any]) -> None:
+    """Store an issued token: ``values`` are columns of :class:`PscToken` (defaults for the rest)."""
+    _core(session).execute(insert(TOKENS), values)
 
 
-def get_token(session: Session, *, jti: str) -> PscToken | None:
-    return session.get(PscToken, jti)
+def token_with_session(session: Session, *, jti: str) -> tuple[Row[Any], bool] | None:
+    """An access token's row (columns as attributes, with its client's: :func:`client_of_token`) and
+    whether its session is alive, in one statement."""
+    row = _core(session).execute(_TOKEN_WITH_SESSION, {"jti": jti}).first()
+    if row is None:
+        return None
+    return row, _alive(row.session_ended, row.session_auth_time, row.session_last_seen)
+
+
+def client_of_token(row: Row[Any]) -> Client | None:
+    """The client a token read by :func:`token_with_session` was issued to (None if it was deleted)."""
+    if row.client_metadata is None:
+        return None
+    return Client(row.client_id, row.client_secret, json.loads(row.client_metadata))
 
 
 def get_by_refresh(session: Session, *, refresh_token: str) -> PscToken | None:

@@ -1,0 +1,67 @@
+"""One process's SQLite writers queue on each other instead of failing on the file lock."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from services.kernel import db as db_module
+from services.kernel.db import Database
+from services.kernel.traffic import Exchange
+
+
+def test_a_writer_waits_for_a_transaction_that_outlasts_the_busy_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db_module, "SQLITE_BUSY_TIMEOUT_MS", 20)
+    database = Database(f"sqlite:///{tmp_path}/w.db", [Exchange])
+    database.create_tables()
+    holding = threading.Event()
+    errors: list[Exception] = []
+
+    def long_writer() -> None:
+        with database.transaction() as session:
+            session.execute(text("DELETE FROM socle_exchange"))
+            holding.set()
+            time.sleep(0.3)  # far past the 20 ms busy timeout
+
+    def second_writer() -> None:
+        try:
+            with database.transaction() as session:
+                session.execute(text("DELETE FROM socle_exchange"))
+        except Exception as exc:  # "database is locked" without the in-process queue
+            errors.append(exc)
+
+    first = threading.Thread(target=long_writer)
+    first.start()
+    assert holding.wait(5)
+    second = threading.Thread(target=second_writer)
+    second.start()
+    first.join()
+    second.join()
+    database.dispose()
+    assert errors == []
+
+
+@pytest.mark.parametrize("snapshot", [True, False])
+def test_a_reader_without_snapshot_sees_each_commit_at_its_next_statement(
+    tmp_path: Path, snapshot: bool
+) -> None:
+    database = Database(f"sqlite:///{tmp_path}/r.db", [Exchange])
+    database.create_tables()
+    count = text("SELECT count(*) FROM socle_exchange")
+    insert = text(
+        "INSERT INTO socle_exchange (time, service, method, path, query, status, duration_ms)"
+        " VALUES ('2026-01-01 00:00:00', 's', 'GET', '/', '', 200, 1.0)"
+    )
+    with database.reader(snapshot=snapshot) as session:
+        assert session.execute(count).scalar_one() == 0
+        with database.transaction() as writer:
+            writer.execute(insert)
+        seen = session.execute(count).scalar_one()
+    database.dispose()
+    assert seen == (0 if snapshot else 1)
