@@ -18,9 +18,11 @@ import threading
 import time
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateNumbers, RSAPublicNumbers
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
+from joserfc.util import base64_to_int
 from sqlmodel import Session, select
 
 from .models import PscKey
@@ -29,6 +31,27 @@ ALG = "RS256"
 MAX_STRANGERS = 10_000
 VERIFIED_CACHE = 4096
 """About 2 KB an entry (token and claims): a flood of distinct tokens keeps at most ~8 MB."""
+
+
+def stored_key(jwk: dict[str, str]) -> RSAKey:
+    """A key this ring generated, back from its database row.
+
+    ``RSAKey.import_key`` has cryptography re-check the whole RSA key, ~36 ms a key, which was half
+    of PSC's start-up. That check guards against keys of unknown origin; these ones cryptography made
+    itself (``new_key``) and only this service writes the table, so it is skipped.
+    """
+    ints = {name: base64_to_int(jwk[name]) for name in ("n", "e", "d", "p", "q", "dp", "dq", "qi")}
+    numbers = RSAPrivateNumbers(
+        p=ints["p"],
+        q=ints["q"],
+        d=ints["d"],
+        dmp1=ints["dp"],
+        dmq1=ints["dq"],
+        iqmp=ints["qi"],
+        public_numbers=RSAPublicNumbers(ints["e"], ints["n"]),
+    )
+    native = numbers.private_key(unsafe_skip_rsa_key_validation=True)
+    return RSAKey.import_key(native, parameters={k: v for k, v in jwk.items() if k in ("kid", "use", "alg")})
 
 
 def new_key() -> RSAKey:
@@ -53,7 +76,7 @@ class KeyRing:
         rows = session.exec(select(PscKey).where(PscKey.active).order_by(PscKey.created_at)).all()
         if not rows:
             rows = [store_key(session, new_key())]
-        self._keys = [RSAKey.import_key(json.loads(row.private_jwk)) for row in rows]
+        self._keys = [stored_key(json.loads(row.private_jwk)) for row in rows]
         self._key_set = KeySet(list(self._keys))
         with self._lock:
             self._verified = {}

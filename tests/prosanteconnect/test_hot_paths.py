@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from pathlib import Path
@@ -15,7 +16,7 @@ from sqlmodel import update
 
 from services.kernel.db import Database
 from services.prosanteconnect import keys as keys_module
-from services.prosanteconnect.keys import KeyRing, new_key, store_key
+from services.prosanteconnect.keys import KeyRing, new_key, store_key, stored_key
 from services.prosanteconnect.models import TABLES, PscKey, PscSession
 from services.prosanteconnect.store import SESSION_IDLE_SECONDS
 
@@ -94,3 +95,13 @@ def test_a_token_of_an_idle_session_is_dead_for_introspection_and_userinfo(psc: 
         session.execute(update(PscSession).where(PscSession.sid == sid).values(last_seen=idle_since))
     assert introspect(psc, resource, tokens["access_token"]) == {"active": False}
     assert psc.get(OIDC + "/userinfo", headers=bearer(tokens["access_token"])).status_code == 401
+
+
+def test_a_stored_key_comes_back_whole_and_signs_what_its_public_half_verifies() -> None:
+    original = new_key()
+    restored = stored_key(json.loads(json.dumps(original.as_dict(private=True))))
+    assert restored.as_dict(private=True) == original.as_dict(private=True)
+    assert restored.kid == original.kid and restored.alg == "RS256"
+    token = jwt.encode({"alg": "RS256", "kid": restored.kid}, {"sub": "x"}, restored)
+    public = RSAKey.import_key(original.as_dict(private=False))
+    assert jwt.decode(token, public, algorithms=["RS256"]).claims == {"sub": "x"}
