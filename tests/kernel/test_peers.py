@@ -3,39 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-from fastapi import FastAPI, Request, Response
-from starlette.routing import Mount
 
 from services.kernel.peers import IN_PROCESS_HOST, Peers
 from services.kernel.settings import Settings
 
-
-def _stack() -> tuple[FastAPI, list[str]]:
-    """A root app mounting an ``ins`` app at ``/ins``, and the paths its own middleware saw."""
-    ins = FastAPI()
-
-    @ins.get("/fhir/Patient")
-    async def patients(request: Request) -> dict[str, Any]:
-        scope = request.scope
-        return {"path": scope["path"], "root_path": scope["root_path"], "url": str(request.url)}
-
-    root, outer = FastAPI(), []
-
-    @root.middleware("http")
-    async def count(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        outer.append(request.url.path)
-        return await call_next(request)
-
-    root.router.routes.append(Mount("/ins", app=ins))
-    return root, outer
+from .mounted import mounted_stack
 
 
 def test_a_peer_is_reached_at_its_mounted_app_with_the_paths_the_router_gives() -> None:
-    root, outer = _stack()
+    root, outer = mounted_stack()
 
     async def both() -> tuple[dict[str, Any], dict[str, Any]]:
         peers = Peers(Settings(service="dmp"), "secret")

@@ -3,40 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 import httpx
-from fastapi import FastAPI, Request, Response
-from starlette.routing import Mount
+from fastapi import FastAPI
 
-from services.runner import ServiceShortcut
-
-
-def _root(*, shortcut: bool) -> tuple[FastAPI, list[str]]:
-    """A root app mounting an ``ins`` app at ``/ins`` beside a root route, and the paths its middleware saw."""
-    ins = FastAPI()
-
-    @ins.get("/fhir/Patient")
-    async def patients(request: Request) -> dict[str, Any]:
-        scope = request.scope
-        return {"path": scope["path"], "root_path": scope["root_path"], "url": str(request.url)}
-
-    root, outer = FastAPI(), []
-
-    @root.get("/_sim/health")
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @root.middleware("http")
-    async def count(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        outer.append(request.url.path)
-        return await call_next(request)
-
-    root.router.routes.append(Mount("/ins", app=ins))
-    if shortcut:
-        root.add_middleware(ServiceShortcut, mounts={"/ins": ins})
-    return root, outer
+from .mounted import mounted_stack
 
 
 async def _get(app: FastAPI, path: str) -> httpx.Response:
@@ -45,8 +16,8 @@ async def _get(app: FastAPI, path: str) -> httpx.Response:
 
 
 def test_a_service_request_skips_the_root_layers_and_sees_the_mounts_scope() -> None:
-    short, short_outer = _root(shortcut=True)
-    routed, routed_outer = _root(shortcut=False)
+    short, short_outer = mounted_stack(shortcut=True)
+    routed, routed_outer = mounted_stack(shortcut=False)
     direct = asyncio.run(_get(short, "/ins/fhir/Patient?identifier=x")).json()
     through_router = asyncio.run(_get(routed, "/ins/fhir/Patient?identifier=x")).json()
     assert (
@@ -62,10 +33,10 @@ def test_a_service_request_skips_the_root_layers_and_sees_the_mounts_scope() -> 
 
 
 def test_root_routes_and_the_bare_prefix_take_the_usual_way() -> None:
-    root, outer = _root(shortcut=True)
+    root, outer = mounted_stack(shortcut=True)
     assert asyncio.run(_get(root, "/_sim/health")).json() == {"status": "ok"}
     bare = asyncio.run(_get(root, "/ins"))
-    unchanged = asyncio.run(_get(_root(shortcut=False)[0], "/ins"))
+    unchanged = asyncio.run(_get(mounted_stack(shortcut=False)[0], "/ins"))
     assert (bare.status_code, bare.headers["location"]) == (
         unchanged.status_code,
         unchanged.headers["location"],
