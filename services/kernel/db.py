@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, event, text
+from sqlalchemy import Connection, Table, event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -128,6 +128,27 @@ class Database:
             return
         with self._writing, Session(self._writer, expire_on_commit=False) as session, session.begin():
             yield session
+
+    @contextmanager
+    def connection_transaction(self) -> Iterator[Connection]:
+        """:meth:`transaction` without the ORM: a Core connection whose work commits at the end of the
+        block, or rolls back on any exception, under the same writer lock and ``BEGIN IMMEDIATE``.
+
+        For writers made of Core statements: a session costs its own objects, a flush check and a
+        connection look-up around every statement, about as much as a key-by-key statement itself.
+        """
+        if self._writing is None:
+            with self._writer.begin() as connection:
+                yield connection
+            return
+        with self._writing, self._writer.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def connection_reader(self, *, snapshot: bool = True) -> Iterator[Connection]:
+        """:meth:`reader` without the ORM: a Core connection, rolled back (never committed) at the end."""
+        with (self.engine if snapshot else self._statementwise).connect() as connection:
+            yield connection
 
     @contextmanager
     def reader(self, *, snapshot: bool = True) -> Iterator[Session]:

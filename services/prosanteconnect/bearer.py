@@ -15,7 +15,7 @@ from sqlalchemy import Row
 from services.kernel.errors import Unauthorized
 
 from .keys import KeyRing
-from .server import db
+from .server import conn, db
 from .store import token_with_session
 
 
@@ -59,7 +59,7 @@ def live_access_token(keys: KeyRing, issuer: str, token: str) -> Row[Any]:
     claims = access_claims(keys, issuer, token)
     if claims is None:
         raise challenge("invalid_token", "the access token is invalid or expired")
-    found = token_with_session(db(), jti=str(claims.get("jti", "")))
+    found = token_with_session(conn(), jti=str(claims.get("jti", "")))
     if found is None or found[0].revoked or not found[1]:
         raise challenge("invalid_token", "the access token was revoked")
     return found[0]

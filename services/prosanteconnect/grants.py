@@ -31,7 +31,7 @@ from .clients import Client
 from .identity import Subject
 from .issuance import CODE_TTL
 from .models import PscCode, PscToken
-from .server import Provider, PscServer, db
+from .server import Provider, PscServer, conn, db
 from .store import (
     code_with_session,
     get_by_refresh,
@@ -92,7 +92,7 @@ class TokenRecord(TokenMixin):
             return True
         if self.session_alive is not None:
             return not self.session_alive
-        return not session_is_live(db(), sid=self.row.sid)
+        return not session_is_live(conn(), sid=self.row.sid)
 
     def get_user(self) -> Subject:
         return subject_of(self.row)
@@ -116,7 +116,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         data = request.payload.data
         challenge = data.get("code_challenge", "")
         save_code(
-            db(),
+            conn(),
             values={
                 "code": code,
                 "client_id": request.client.client_id,
@@ -138,7 +138,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         return secrets.token_urlsafe(32)
 
     def query_authorization_code(self, code: str, client: Client) -> CodeRecord | None:
-        found = code_with_session(db(), code=code)
+        found = code_with_session(conn(), code=code)
         if found is None or found[0].client_id != client.client_id:
             return None
         row, session_alive = found
@@ -150,7 +150,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         return CodeRecord(row)
 
     def delete_authorization_code(self, authorization_code: CodeRecord) -> None:
-        mark_code_used(db(), code=authorization_code.row.code)
+        mark_code_used(conn(), code=authorization_code.row.code)
 
     def authenticate_user(self, authorization_code: CodeRecord) -> Subject:
         return subject_of(authorization_code.row)

@@ -4,9 +4,10 @@ Callers own the transaction (``Database.write``); a function here never commits,
 writes (a code marked used and the tokens it revokes, a token and its refresh chain) land together.
 
 The statements every login and introspection runs (client, code, token, session reads; code, session
-and token inserts; marking a code used) are Core statements on the session's connection: the ORM's
-identity map and unit of work cost several times the SQL itself there, and nothing on those paths
-needs them. They flush the session first, so they still see what the same transaction added.
+and token inserts; marking a code used) are Core statements on the transaction's
+connection (``server.conn``, which first writes what an ORM session of the same transaction holds): the
+ORM's identity map and unit of work cost several times the SQL itself there, and nothing on those paths
+needs them.
 """
 
 from __future__ import annotations
@@ -67,12 +68,6 @@ _TOKEN_WITH_SESSION = (
 )
 
 
-def _core(session: Session) -> Connection:
-    """The transaction's connection for a Core statement, once the session's pending rows are written."""
-    session.flush()
-    return session.connection()
-
-
 def token_hash(value: str) -> str:
     """Refresh tokens are stored hashed: a copy of the database cannot replay them."""
     return hashlib.sha256(value.encode()).hexdigest()
@@ -81,8 +76,8 @@ def token_hash(value: str) -> str:
 # clients
 
 
-def get_client(session: Session, *, client_id: str) -> Client | None:
-    row = _core(session).execute(_CLIENT_BY_ID, {"client_id": client_id}).first()
+def get_client(connection: Connection, *, client_id: str) -> Client | None:
+    row = connection.execute(_CLIENT_BY_ID, {"client_id": client_id}).first()
     if row is None:
         return None
     return Client(client_id, row.client_secret, json.loads(row.metadata_json))
@@ -128,11 +123,11 @@ def get_bulk_professional(session: Session, *, idnat: str) -> PscProfessional | 
 # sessions
 
 
-def open_session(session: Session, *, sid: str, idnat: str, auth_mode: str) -> int:
+def open_session(connection: Connection, *, sid: str, idnat: str, auth_mode: str) -> int:
     """Store a new SSO session (a ``psc_session`` row); its ``auth_time``."""
     now = time.time()
     values = {"sid": sid, "idnat": idnat, "auth_mode": auth_mode, "auth_time": int(now), "last_seen": now}
-    _core(session).execute(insert(SESSIONS), values)
+    connection.execute(insert(SESSIONS), values)
     return int(now)
 
 
@@ -144,9 +139,9 @@ def _alive(ended: bool | None, auth_time: int | None, last_seen: float | None) -
     return now - auth_time <= SESSION_MAX_SECONDS and now - last_seen <= SESSION_IDLE_SECONDS
 
 
-def session_is_live(session: Session, *, sid: str) -> bool:
+def session_is_live(connection: Connection, *, sid: str) -> bool:
     """Whether the session is neither ended nor past its lifetime or idle limit (read only)."""
-    row = _core(session).execute(_SESSION_BY_SID, {"sid": sid}).first()
+    row = connection.execute(_SESSION_BY_SID, {"sid": sid}).first()
     return row is not None and _alive(row.ended, row.auth_time, row.last_seen)
 
 
@@ -175,22 +170,22 @@ def end_session(session: Session, *, sid: str) -> list[str]:
 # authorization codes
 
 
-def save_code(session: Session, *, values: dict[str, Any]) -> None:
+def save_code(connection: Connection, *, values: dict[str, Any]) -> None:
     """Store an authorization code: ``values`` are columns of :class:`PscCode` (defaults for the rest)."""
-    _core(session).execute(insert(CODES), values)
+    connection.execute(insert(CODES), values)
 
 
-def code_with_session(session: Session, *, code: str) -> tuple[Row[Any], bool] | None:
+def code_with_session(connection: Connection, *, code: str) -> tuple[Row[Any], bool] | None:
     """The code's row (columns as attributes; locked until the transaction ends where the database can)
     and whether its SSO session is alive, in one statement."""
-    row = _core(session).execute(_CODE_WITH_SESSION, {"code": code}).first()
+    row = connection.execute(_CODE_WITH_SESSION, {"code": code}).first()
     if row is None:
         return None
     return row, _alive(row.session_ended, row.session_auth_time, row.session_last_seen)
 
 
-def mark_code_used(session: Session, *, code: str) -> None:
-    _core(session).execute(CODES.update().where(CODES.c.code == code).values(used_at=time.time()))
+def mark_code_used(connection: Connection, *, code: str) -> None:
+    connection.execute(CODES.update().where(CODES.c.code == code).values(used_at=time.time()))
 
 
 def revoke_issued_from_code(session: Session, *, code: str) -> None:
@@ -202,15 +197,15 @@ def revoke_issued_from_code(session: Session, *, code: str) -> None:
 # tokens
 
 
-def save_token(session: Session, *, values: dict[str, Any]) -> None:
+def save_token(connection: Connection, *, values: dict[str, Any]) -> None:
     """Store an issued token: ``values`` are columns of :class:`PscToken` (defaults for the rest)."""
-    _core(session).execute(insert(TOKENS), values)
+    connection.execute(insert(TOKENS), values)
 
 
-def token_with_session(session: Session, *, jti: str) -> tuple[Row[Any], bool] | None:
+def token_with_session(connection: Connection, *, jti: str) -> tuple[Row[Any], bool] | None:
     """An access token's row (columns as attributes, with its client's: :func:`client_of_token`) and
     whether its session is alive, in one statement."""
-    row = _core(session).execute(_TOKEN_WITH_SESSION, {"jti": jti}).first()
+    row = connection.execute(_TOKEN_WITH_SESSION, {"jti": jti}).first()
     if row is None:
         return None
     return row, _alive(row.session_ended, row.session_auth_time, row.session_last_seen)

@@ -65,3 +65,46 @@ def test_a_reader_without_snapshot_sees_each_commit_at_its_next_statement(
         seen = session.execute(count).scalar_one()
     database.dispose()
     assert seen == (0 if snapshot else 1)
+
+
+def test_a_connection_transaction_queues_on_the_writers_and_commits_whole_or_not_at_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db_module, "SQLITE_BUSY_TIMEOUT_MS", 20)
+    database = Database(f"sqlite:///{tmp_path}/c.db", [Exchange])
+    database.create_tables()
+    insert = text(
+        "INSERT INTO socle_exchange (time, service, method, path, query, status, duration_ms)"
+        " VALUES ('2026-01-01 00:00:00', 's', 'GET', '/', '', 200, 1.0)"
+    )
+    count = text("SELECT count(*) FROM socle_exchange")
+    holding = threading.Event()
+    errors: list[Exception] = []
+
+    def long_writer() -> None:  # an ORM writer holds the lock far past the busy timeout
+        with database.transaction() as session:
+            session.execute(insert)
+            holding.set()
+            time.sleep(0.3)
+
+    def core_writer() -> None:
+        try:
+            with database.connection_transaction() as connection:
+                connection.execute(insert)
+        except Exception as exc:  # "database is locked" if it did not queue on the same lock
+            errors.append(exc)
+
+    first = threading.Thread(target=long_writer)
+    first.start()
+    assert holding.wait(5)
+    second = threading.Thread(target=core_writer)
+    second.start()
+    first.join()
+    second.join()
+    assert errors == []
+    with pytest.raises(RuntimeError), database.connection_transaction() as connection:
+        connection.execute(insert)
+        raise RuntimeError("bad input")
+    with database.connection_reader(snapshot=False) as connection:
+        assert connection.execute(count).scalar_one() == 2  # the failed block left nothing
+    database.dispose()

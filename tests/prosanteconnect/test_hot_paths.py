@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import time
@@ -15,10 +16,13 @@ from joserfc.jwk import RSAKey
 from sqlmodel import update
 
 from services.kernel.db import Database
+from services.kernel.fixtures import build_fixtures
+from services.kernel.settings import Settings
 from services.prosanteconnect import keys as keys_module
 from services.prosanteconnect.keys import KeyRing, new_key, store_key, stored_key
 from services.prosanteconnect.models import TABLES, PscKey, PscSession
-from services.prosanteconnect.store import SESSION_IDLE_SECONDS
+from services.prosanteconnect.server import Provider, conn, db
+from services.prosanteconnect.store import SESSION_IDLE_SECONDS, open_session, session_is_live
 
 from .helpers import ISSUER, OIDC, bearer, introspect, login, register
 
@@ -105,3 +109,40 @@ def test_a_stored_key_comes_back_whole_and_signs_what_its_public_half_verifies()
     token = jwt.encode({"alg": "RS256", "kid": restored.kid}, {"sub": "x"}, restored)
     public = RSAKey.import_key(original.as_dict(private=False))
     assert jwt.decode(token, public, algorithms=["RS256"]).claims == {"sub": "x"}
+
+
+def test_a_provider_unit_joins_orm_and_core_work_in_one_transaction(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path}/u.db", TABLES)
+    database.create_tables()
+    settings = Settings(service="prosanteconnect", data_dir=tmp_path)
+    provider = Provider(settings, build_fixtures(settings), database, KeyRing())
+
+    def session_row(sid: str) -> PscSession:
+        return PscSession(
+            sid=sid, idnat="899700000001", auth_mode="CARD", auth_time=int(time.time()), last_seen=time.time()
+        )
+
+    def orm_then_core() -> bool:
+        db().add(session_row("orm"))  # pending in the session: the Core read must still see it
+        return session_is_live(conn(), sid="orm")
+
+    assert asyncio.run(provider.run(orm_then_core))
+
+    def core_then_orm_then_failure() -> None:
+        open_session(conn(), sid="core", idnat="899700000001", auth_mode="CARD")
+        db().add(session_row("orm-too"))
+        db().flush()
+        raise RuntimeError("bad input")
+
+    with pytest.raises(RuntimeError):
+        asyncio.run(provider.run(core_then_orm_then_failure))
+
+    def unflushed_orm_write() -> None:
+        db().add(session_row("last"))  # flushed only when the unit commits
+
+    asyncio.run(provider.run(unflushed_orm_write))
+    alive = asyncio.run(
+        provider.read(lambda: [session_is_live(conn(), sid=s) for s in ("orm", "core", "orm-too", "last")])
+    )
+    database.dispose()
+    assert alive == [True, False, False, True]
