@@ -10,8 +10,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import Row
-
 from services.kernel.errors import Unauthorized
 
 from .keys import KeyRing
@@ -54,7 +52,7 @@ def access_claims(keys: KeyRing, issuer: str, token: str) -> dict[str, Any] | No
     return claims
 
 
-def live_access_token(keys: KeyRing, issuer: str, token: str) -> Row[Any]:
+def live_access_token(keys: KeyRing, issuer: str, token: str) -> Any:
     """The ``psc_token`` row of a valid, unrevoked access token whose session is alive (current session)."""
     claims = access_claims(keys, issuer, token)
     if claims is None:

@@ -25,12 +25,10 @@ from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import OpenIDCode
 from joserfc.jwk import KeySet
-from sqlalchemy import Row
 
 from .clients import Client
 from .identity import Subject
 from .issuance import CODE_TTL
-from .models import PscCode, PscToken
 from .server import Provider, PscServer, conn, db
 from .store import (
     code_with_session,
@@ -50,7 +48,7 @@ JWKS_URI_TIMEOUT = 5.0
 
 
 class CodeRecord(AuthorizationCodeMixin):
-    def __init__(self, row: Row[Any]) -> None:
+    def __init__(self, row: Any) -> None:
         self.row = row
         """The ``psc_code`` row as read (:func:`store.code_with_session`): the columns of :class:`PscCode`."""
 
@@ -62,7 +60,7 @@ class CodeRecord(AuthorizationCodeMixin):
 
 
 class TokenRecord(TokenMixin):
-    def __init__(self, row: PscToken | Row[Any], kind: str, *, session_alive: bool | None = None) -> None:
+    def __init__(self, row: Any, kind: str, *, session_alive: bool | None = None) -> None:
         self.row = row
         """The ``psc_token`` row: an ORM object, or a Core row read with its session (same attributes)."""
         self.kind = kind
@@ -98,7 +96,7 @@ class TokenRecord(TokenMixin):
         return subject_of(self.row)
 
 
-def subject_of(row: PscToken | PscCode | Row[Any]) -> Subject:
+def subject_of(row: Any) -> Subject:
     return Subject(row.idnat, row.sid, row.auth_mode, row.auth_time)
 
 

@@ -18,8 +18,10 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table, bindparam, insert
+from sqlalchemy import Connection, Table, bindparam, insert
 from sqlmodel import Session, col, select, update
+
+from services.kernel.db import Fixed
 
 from .clients import Client
 from .models import PscCiba, PscClient, PscCode, PscJwtId, PscProfessional, PscPush, PscSession, PscToken
@@ -35,24 +37,28 @@ def _table(model: Any) -> Table:
 
 
 CLIENTS, SESSIONS, CODES, TOKENS = _table(PscClient), _table(PscSession), _table(PscCode), _table(PscToken)
-_CLIENT_BY_ID = select(CLIENTS.c.client_secret, CLIENTS.c.metadata_json).where(
-    CLIENTS.c.client_id == bindparam("client_id")
+_CLIENT_BY_ID = Fixed(
+    select(CLIENTS.c.client_secret, CLIENTS.c.metadata_json).where(
+        CLIENTS.c.client_id == bindparam("client_id")
+    )
 )
-_SESSION_BY_SID = select(SESSIONS.c.ended, SESSIONS.c.auth_time, SESSIONS.c.last_seen).where(
-    SESSIONS.c.sid == bindparam("sid")
+_SESSION_BY_SID = Fixed(
+    select(SESSIONS.c.ended, SESSIONS.c.auth_time, SESSIONS.c.last_seen).where(
+        SESSIONS.c.sid == bindparam("sid")
+    )
 )
 _SESSION_STATE = (
     SESSIONS.c.ended.label("session_ended"),
     SESSIONS.c.auth_time.label("session_auth_time"),
     SESSIONS.c.last_seen.label("session_last_seen"),
 )
-_CODE_WITH_SESSION = (
+_CODE_WITH_SESSION = Fixed(
     select(CODES, *_SESSION_STATE)
     .select_from(CODES.outerjoin(SESSIONS, SESSIONS.c.sid == CODES.c.sid))
     .where(CODES.c.code == bindparam("code"))
     .with_for_update(of=CODES)
 )
-_TOKEN_WITH_SESSION = (
+_TOKEN_WITH_SESSION = Fixed(
     select(
         TOKENS,
         *_SESSION_STATE,
@@ -66,6 +72,10 @@ _TOKEN_WITH_SESSION = (
     )
     .where(TOKENS.c.jti == bindparam("jti"))
 )
+_NEW_SESSION, _NEW_CODE, _NEW_TOKEN = Fixed(insert(SESSIONS)), Fixed(insert(CODES)), Fixed(insert(TOKENS))
+_CODE_USED = Fixed(
+    CODES.update().where(CODES.c.code == bindparam("used_code")).values(used_at=bindparam("now"))
+)
 
 
 def token_hash(value: str) -> str:
@@ -77,7 +87,7 @@ def token_hash(value: str) -> str:
 
 
 def get_client(connection: Connection, *, client_id: str) -> Client | None:
-    row = connection.execute(_CLIENT_BY_ID, {"client_id": client_id}).first()
+    row = _CLIENT_BY_ID.first(connection, {"client_id": client_id})
     if row is None:
         return None
     return Client(client_id, row.client_secret, json.loads(row.metadata_json))
@@ -127,7 +137,7 @@ def open_session(connection: Connection, *, sid: str, idnat: str, auth_mode: str
     """Store a new SSO session (a ``psc_session`` row); its ``auth_time``."""
     now = time.time()
     values = {"sid": sid, "idnat": idnat, "auth_mode": auth_mode, "auth_time": int(now), "last_seen": now}
-    connection.execute(insert(SESSIONS), values)
+    _NEW_SESSION.execute(connection, values)
     return int(now)
 
 
@@ -141,7 +151,7 @@ def _alive(ended: bool | None, auth_time: int | None, last_seen: float | None) -
 
 def session_is_live(connection: Connection, *, sid: str) -> bool:
     """Whether the session is neither ended nor past its lifetime or idle limit (read only)."""
-    row = connection.execute(_SESSION_BY_SID, {"sid": sid}).first()
+    row = _SESSION_BY_SID.first(connection, {"sid": sid})
     return row is not None and _alive(row.ended, row.auth_time, row.last_seen)
 
 
@@ -172,20 +182,20 @@ def end_session(session: Session, *, sid: str) -> list[str]:
 
 def save_code(connection: Connection, *, values: dict[str, Any]) -> None:
     """Store an authorization code: ``values`` are columns of :class:`PscCode` (defaults for the rest)."""
-    connection.execute(insert(CODES), values)
+    _NEW_CODE.execute(connection, values)
 
 
-def code_with_session(connection: Connection, *, code: str) -> tuple[Row[Any], bool] | None:
+def code_with_session(connection: Connection, *, code: str) -> tuple[Any, bool] | None:
     """The code's row (columns as attributes; locked until the transaction ends where the database can)
     and whether its SSO session is alive, in one statement."""
-    row = connection.execute(_CODE_WITH_SESSION, {"code": code}).first()
+    row = _CODE_WITH_SESSION.first(connection, {"code": code})
     if row is None:
         return None
     return row, _alive(row.session_ended, row.session_auth_time, row.session_last_seen)
 
 
 def mark_code_used(connection: Connection, *, code: str) -> None:
-    connection.execute(CODES.update().where(CODES.c.code == code).values(used_at=time.time()))
+    _CODE_USED.execute(connection, {"used_code": code, "now": time.time()})
 
 
 def revoke_issued_from_code(session: Session, *, code: str) -> None:
@@ -199,19 +209,19 @@ def revoke_issued_from_code(session: Session, *, code: str) -> None:
 
 def save_token(connection: Connection, *, values: dict[str, Any]) -> None:
     """Store an issued token: ``values`` are columns of :class:`PscToken` (defaults for the rest)."""
-    connection.execute(insert(TOKENS), values)
+    _NEW_TOKEN.execute(connection, values)
 
 
-def token_with_session(connection: Connection, *, jti: str) -> tuple[Row[Any], bool] | None:
+def token_with_session(connection: Connection, *, jti: str) -> tuple[Any, bool] | None:
     """An access token's row (columns as attributes, with its client's: :func:`client_of_token`) and
     whether its session is alive, in one statement."""
-    row = connection.execute(_TOKEN_WITH_SESSION, {"jti": jti}).first()
+    row = _TOKEN_WITH_SESSION.first(connection, {"jti": jti})
     if row is None:
         return None
     return row, _alive(row.session_ended, row.session_auth_time, row.session_last_seen)
 
 
-def client_of_token(row: Row[Any]) -> Client | None:
+def client_of_token(row: Any) -> Client | None:
     """The client a token read by :func:`token_with_session` was issued to (None if it was deleted)."""
     if row.client_metadata is None:
         return None
