@@ -47,6 +47,8 @@ class Unit:
         self.connection = connection
         self.clients: dict[str, Client | None] = {}
         """Clients read in this unit: authlib asks for the same one several times per request."""
+        self.after_commit: list[Callable[[], None]] = []
+        """Work for once the unit has committed (signing what it issued), outside the write lock."""
         self._session: Session | None = None
 
     @property
@@ -179,7 +181,7 @@ class PscServer(AuthorizationServer):
         return cache[client_id]
 
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
-        """Nothing to do: :meth:`Provider.issue` stores each token in the same transaction it signs it."""
+        """Nothing to do: :meth:`Provider.issue` stores each token's row in the transaction that issues it."""
 
     def create_oauth2_request(self, request: Any) -> OAuth2Request:
         return request  # type: ignore[no-any-return]
@@ -234,7 +236,7 @@ class Provider:
         (the provider's reads look rows up by key, one statement per fact): on SQLite such a read runs
         on the event loop, shorter than the hop to a thread (as the INS's hot reads)."""
 
-        def in_unit(connection: Connection) -> T:
+        def in_unit(connection: Connection) -> tuple[T, Unit]:
             unit = Unit(connection)
             token = _unit.set(unit)
             try:
@@ -245,15 +247,22 @@ class Provider:
             finally:
                 _unit.reset(token)
             unit.close(flush=write)
+            return result, unit
+
+        def committed(result: T, unit: Unit) -> T:
+            for task in unit.after_commit:
+                task()
             return result
 
         def in_transaction() -> T:
             with self.database.connection_transaction() as connection:
-                return in_unit(connection)
+                result, unit = in_unit(connection)
+            return committed(result, unit)
 
         def in_reader() -> T:
             with self.database.connection_reader(snapshot=False) as connection:
-                return in_unit(connection)
+                result, unit = in_unit(connection)
+            return committed(result, unit)
 
         if write:
             return await off_loop(in_transaction)
@@ -296,8 +305,8 @@ class Provider:
         family: str | None = None,
         include_refresh: bool = True,
     ) -> dict[str, Any]:
-        """Sign a token set and store its row, in the current transaction."""
-        response, row = self.issuer.token_set(
+        """A token set: its row stored in the current transaction, its tokens signed once that commits."""
+        response, row, sign = self.issuer.token_set(
             client=client,
             subject=subject,
             names=self.names(subject),
@@ -308,4 +317,5 @@ class Provider:
             include_refresh=include_refresh,
         )
         save_token(conn(), values=row)
+        _unit.get().after_commit.append(sign)
         return response
