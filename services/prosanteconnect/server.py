@@ -2,8 +2,9 @@
 
 Routes read the body in the async handler, wrap it in a :class:`PscRequest`, and hand the sync authlib
 call to :meth:`Provider.run`, which executes it on a worker thread inside one database transaction:
-every row a request writes (code, token, revocation) commits together or not at all. authlib returns
-``(status, body, headers)``; :class:`OAuthResult` carries that back to the route.
+every row a request writes (code, token, revocation) commits together or not at all (a read that writes
+nothing runs without one, on the event loop with SQLite). authlib returns ``(status, body, headers)``;
+:class:`OAuthResult` carries that back to the route.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""Persistence of Pro Santé Connect: plain functions over a session, keyword-only arguments.
+"""Persistence of Pro Santé Connect: plain functions over a session or a connection, keyword-only arguments.
 
-Callers own the transaction (``Database.write``); a function here never commits, so one request's
+Callers own the transaction (``Provider.run``); a function here never commits, so one request's
 writes (a code marked used and the tokens it revokes, a token and its refresh chain) land together.
 
 The statements every login and introspection runs (client, code, token, session reads; code, session
