@@ -11,14 +11,16 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections import namedtuple
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import Connection, Insert, Table, event, text
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.sql import Executable
 from sqlmodel import Session, SQLModel, create_engine
 
 T = TypeVar("T")
@@ -59,7 +61,63 @@ def _prepare_sqlite(engine: Engine) -> None:
     def on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
         if mode:  # empty: each statement is its own transaction (a reader that needs no snapshot)
-            connection.exec_driver_sql(f"BEGIN {mode}")
+            # straight to the driver: a statement of SQLAlchemy's own costs ten times the BEGIN
+            connection.connection.dbapi_connection.execute(f"BEGIN {mode}")
+
+
+class Fixed:
+    """A statement compiled once per dialect and run on the DBAPI cursor of a connection's transaction.
+
+    For the few statements a hot path runs by key: SQLAlchemy's execution of a Core statement (cache key,
+    parameter processing, events, result object) costs several times an indexed SQLite statement. So
+    only for parameters and columns that need no type processing (str, int, float, None; SQLite gives
+    booleans back as 0 and 1). An ``INSERT`` of a whole table takes every column: the table's scalar
+    defaults fill those not given. Rows come back as named tuples (columns as attributes).
+    """
+
+    def __init__(self, statement: Executable) -> None:
+        self.statement = statement
+        self._compiled: dict[str, tuple[str, tuple[str, ...], bool]] = {}
+        self.defaults: dict[str, Any] = {}
+        if isinstance(statement, Insert):
+            self.defaults = {
+                column.key: column.default.arg
+                if column.default is not None and column.default.is_scalar
+                else None
+                for column in statement.table.columns
+            }
+        columns = getattr(statement, "selected_columns", None)
+        self.row = namedtuple("Row", list(columns.keys())) if columns is not None else None  # type: ignore[misc]
+
+    def _prepared(self, dialect: Dialect) -> tuple[str, tuple[str, ...], bool]:
+        prepared = self._compiled.get(dialect.name)
+        if prepared is None:
+            compiled = self.statement.compile(dialect=dialect)
+            names = compiled.positiontup if compiled.positional else list(compiled.params)
+            prepared = self._compiled[dialect.name] = (str(compiled), tuple(names or ()), compiled.positional)
+        return prepared
+
+    def execute(self, connection: Connection, values: Mapping[str, Any]) -> list[Any]:
+        """Run on ``connection``'s DBAPI connection, in its transaction if it has begun one; the rows."""
+        sql, names, positional = self._prepared(connection.dialect)
+        if self.defaults:
+            values = {**self.defaults, **values}
+        parameters = (
+            [values[name] for name in names] if positional else {name: values[name] for name in names}
+        )
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(sql, parameters)
+            if self.row is None:
+                return []
+            return [self.row._make(found) for found in cursor.fetchall()]
+        finally:
+            cursor.close()
+
+    def first(self, connection: Connection, values: Mapping[str, Any]) -> Any:
+        """The first row, or None."""
+        rows = self.execute(connection, values)
+        return rows[0] if rows else None
 
 
 def make_engine(url: str, *, schema: str | None = None) -> Engine:
@@ -128,6 +186,27 @@ class Database:
             return
         with self._writing, Session(self._writer, expire_on_commit=False) as session, session.begin():
             yield session
+
+    @contextmanager
+    def connection_transaction(self) -> Iterator[Connection]:
+        """:meth:`transaction` without the ORM: a Core connection whose work commits at the end of the
+        block, or rolls back on any exception, under the same writer lock and ``BEGIN IMMEDIATE``.
+
+        For writers made of Core statements: a session costs its own objects, a flush check and a
+        connection look-up around every statement, about as much as a key-by-key statement itself.
+        """
+        if self._writing is None:
+            with self._writer.begin() as connection:
+                yield connection
+            return
+        with self._writing, self._writer.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def connection_reader(self, *, snapshot: bool = True) -> Iterator[Connection]:
+        """:meth:`reader` without the ORM: a Core connection, rolled back (never committed) at the end."""
+        with (self.engine if snapshot else self._statementwise).connect() as connection:
+            yield connection
 
     @contextmanager
     def reader(self, *, snapshot: bool = True) -> Iterator[Session]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from authlib.oauth2.rfc6749 import AccessDeniedError, InvalidRequestError, OAuth2Error
 
 from .identity import AUTH_MODES, Subject
-from .server import OAuthResult, Provider, PscRequest, db
+from .server import OAuthResult, Provider, PscRequest, conn, db
 from .store import live_session, open_session
 
 MAX_PARAMETER = 2048
@@ -107,7 +107,7 @@ def authorize(
             return LoginNeeded(client_name, request.payload.data.get("login_hint", ""))
         if subject is None:
             sid, auth_mode = secrets.token_urlsafe(24), AUTH_MODES.get(means, "CARD")
-            auth_time = open_session(db(), sid=sid, idnat=idnat, auth_mode=auth_mode)
+            auth_time = open_session(conn(), sid=sid, idnat=idnat, auth_mode=auth_mode)
             subject = Subject(idnat, sid, auth_mode, auth_time)
     except OAuth2Error as error:
         error.redirect_uri = grant.redirect_uri

@@ -10,12 +10,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import Row
-
 from services.kernel.errors import Unauthorized
 
 from .keys import KeyRing
-from .server import db
+from .server import conn, db
 from .store import token_with_session
 
 
@@ -54,12 +52,12 @@ def access_claims(keys: KeyRing, issuer: str, token: str) -> dict[str, Any] | No
     return claims
 
 
-def live_access_token(keys: KeyRing, issuer: str, token: str) -> Row[Any]:
+def live_access_token(keys: KeyRing, issuer: str, token: str) -> Any:
     """The ``psc_token`` row of a valid, unrevoked access token whose session is alive (current session)."""
     claims = access_claims(keys, issuer, token)
     if claims is None:
         raise challenge("invalid_token", "the access token is invalid or expired")
-    found = token_with_session(db(), jti=str(claims.get("jti", "")))
+    found = token_with_session(conn(), jti=str(claims.get("jti", "")))
     if found is None or found[0].revoked or not found[1]:
         raise challenge("invalid_token", "the access token was revoked")
     return found[0]

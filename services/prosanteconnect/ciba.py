@@ -28,7 +28,7 @@ from .clients import GRANT_CIBA, Client
 from .grants import CLIENT_AUTH, provider_of
 from .identity import AUTH_MODES, Subject
 from .models import PscCiba, PscSession
-from .server import OAuthResult, Provider, PscRequest, db
+from .server import OAuthResult, Provider, PscRequest, conn, db
 from .store import get_ciba, open_session, save_ciba
 
 CIBA_TTL = 120
@@ -113,7 +113,7 @@ def decide(
         return None
     if approve:
         sid = secrets.token_urlsafe(24)
-        open_session(db(), sid=sid, idnat=row.idnat, auth_mode=AUTH_MODES[CHANNELS[row.channel]])
+        open_session(conn(), sid=sid, idnat=row.idnat, auth_mode=AUTH_MODES[CHANNELS[row.channel]])
         row.sid = sid
     row.status = "approved" if approve else "denied"
     db().add(row)

@@ -24,7 +24,7 @@ from .discovery import metadata
 from .grants import CLIENT_AUTH, TokenRecord
 from .identity import other_ids, sub_of
 from .issuance import ACCESS_ACR
-from .server import Provider, db
+from .server import Provider, conn, db
 from .store import get_by_refresh, put_client, revoke_families, revoke_token, token_with_session
 
 SECRET_AUTH = [m for m in CLIENT_AUTH if m != "none"]
@@ -34,7 +34,7 @@ def find_token(provider: Provider, token: str) -> TokenRecord | None:
     """An access token (a JWT we signed) or a refresh token (by hash): the hint is only a hint (RFC 7662 §2.1)."""
     claims = access_claims(provider.keys, provider.issuer.issuer, token) if token.count(".") == 2 else None
     if claims is not None:
-        found = token_with_session(db(), jti=str(claims.get("jti", "")))
+        found = token_with_session(conn(), jti=str(claims.get("jti", "")))
         return TokenRecord(found[0], "access_token", session_alive=found[1]) if found else None
     row = get_by_refresh(db(), refresh_token=token)
     return TokenRecord(row, "refresh_token") if row else None

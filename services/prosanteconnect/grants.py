@@ -25,13 +25,11 @@ from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import OpenIDCode
 from joserfc.jwk import KeySet
-from sqlalchemy import Row
 
 from .clients import Client
 from .identity import Subject
 from .issuance import CODE_TTL
-from .models import PscCode, PscToken
-from .server import Provider, PscServer, db
+from .server import Provider, PscServer, conn, db
 from .store import (
     code_with_session,
     get_by_refresh,
@@ -50,7 +48,7 @@ JWKS_URI_TIMEOUT = 5.0
 
 
 class CodeRecord(AuthorizationCodeMixin):
-    def __init__(self, row: Row[Any]) -> None:
+    def __init__(self, row: Any) -> None:
         self.row = row
         """The ``psc_code`` row as read (:func:`store.code_with_session`): the columns of :class:`PscCode`."""
 
@@ -62,7 +60,7 @@ class CodeRecord(AuthorizationCodeMixin):
 
 
 class TokenRecord(TokenMixin):
-    def __init__(self, row: PscToken | Row[Any], kind: str, *, session_alive: bool | None = None) -> None:
+    def __init__(self, row: Any, kind: str, *, session_alive: bool | None = None) -> None:
         self.row = row
         """The ``psc_token`` row: an ORM object, or a Core row read with its session (same attributes)."""
         self.kind = kind
@@ -92,13 +90,13 @@ class TokenRecord(TokenMixin):
             return True
         if self.session_alive is not None:
             return not self.session_alive
-        return not session_is_live(db(), sid=self.row.sid)
+        return not session_is_live(conn(), sid=self.row.sid)
 
     def get_user(self) -> Subject:
         return subject_of(self.row)
 
 
-def subject_of(row: PscToken | PscCode | Row[Any]) -> Subject:
+def subject_of(row: Any) -> Subject:
     return Subject(row.idnat, row.sid, row.auth_mode, row.auth_time)
 
 
@@ -116,7 +114,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         data = request.payload.data
         challenge = data.get("code_challenge", "")
         save_code(
-            db(),
+            conn(),
             values={
                 "code": code,
                 "client_id": request.client.client_id,
@@ -138,7 +136,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         return secrets.token_urlsafe(32)
 
     def query_authorization_code(self, code: str, client: Client) -> CodeRecord | None:
-        found = code_with_session(db(), code=code)
+        found = code_with_session(conn(), code=code)
         if found is None or found[0].client_id != client.client_id:
             return None
         row, session_alive = found
@@ -150,7 +148,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         return CodeRecord(row)
 
     def delete_authorization_code(self, authorization_code: CodeRecord) -> None:
-        mark_code_used(db(), code=authorization_code.row.code)
+        mark_code_used(conn(), code=authorization_code.row.code)
 
     def authenticate_user(self, authorization_code: CodeRecord) -> Subject:
         return subject_of(authorization_code.row)

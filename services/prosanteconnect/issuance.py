@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,11 +103,16 @@ class Issuer:
         code: str | None = None,
         family: str | None = None,
         include_refresh: bool = True,
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The token response and the ``psc_token`` row that records it (stored in the same transaction)."""
+    ) -> tuple[dict[str, Any], dict[str, Any], Callable[[], None]]:
+        """The token response, the ``psc_token`` row that records it, and ``sign``, which puts the signed
+        access and ID tokens into the response.
+
+        Signing is apart so that the caller signs once the row has committed, outside the write lock
+        (two RSA signatures are most of a token request): nothing is signed for a token whose row, or
+        whose code's use, did not commit.
+        """
         now = int(time.time())
         jti = secrets.token_urlsafe(24)
-        access = self.access_token(client=client, subject=subject, scope=scope, jti=jti, now=now)
         refresh = secrets.token_urlsafe(48) if include_refresh else None
         row: dict[str, Any] = {
             "jti": jti,
@@ -125,7 +131,7 @@ class Issuer:
             "refresh_expires_at": now + REFRESH_TTL if refresh else None,
         }
         response: dict[str, Any] = {
-            "access_token": access,
+            "access_token": "",  # signed by ``sign``
             "expires_in": ACCESS_TTL,
             "token_type": "Bearer",
             "not-before-policy": 0,
@@ -135,8 +141,13 @@ class Issuer:
         if refresh:
             response["refresh_token"] = refresh
             response["refresh_expires_in"] = REFRESH_TTL
-        if "openid" in scope.split():
-            response["id_token"] = self.id_token(
-                client=client, subject=subject, names=names, nonce=nonce, access_token=access, now=now
-            )
-        return response, row
+
+        def sign() -> None:
+            access = self.access_token(client=client, subject=subject, scope=scope, jti=jti, now=now)
+            response["access_token"] = access
+            if "openid" in scope.split():
+                response["id_token"] = self.id_token(
+                    client=client, subject=subject, names=names, nonce=nonce, access_token=access, now=now
+                )
+
+        return response, row, sign

@@ -17,7 +17,7 @@ from authlib.common.urls import add_params_to_uri
 
 from .identity import sub_of
 from .models import PscSession
-from .server import Provider, db
+from .server import Provider, conn, db
 from .store import end_session, get_client
 
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
@@ -40,20 +40,20 @@ def logout(provider: Provider, params: dict[str, str], *, cookie_sid: str | None
         claims = provider.keys.verify(hint)
         if claims is None or claims.get("iss") != issuer or claims.get("typ") != "ID":
             return LogoutOutcome(error="id_token_hint is not an ID token of this provider")
-        client = get_client(db(), client_id=str(claims.get("aud", "")))
+        client = get_client(conn(), client_id=str(claims.get("aud", "")))
         sid = str(claims.get("sid") or "") or sid
     client_id = params.get("client_id")
     if client_id:
         if client is not None and client.client_id != client_id:
             return LogoutOutcome(error="client_id does not match the id_token_hint's audience")
-        client = client or get_client(db(), client_id=client_id)
+        client = client or get_client(conn(), client_id=client_id)
     target = params.get("post_logout_redirect_uri")
     if target and (client is None or target not in client.post_logout_redirect_uris):
         return LogoutOutcome(error="post_logout_redirect_uri is not registered for this client")
     outcome = LogoutOutcome()
     if sid:
         for holder_id in end_session(db(), sid=sid):
-            holder = get_client(db(), client_id=holder_id)
+            holder = get_client(conn(), client_id=holder_id)
             if holder is not None and holder.backchannel_logout_uri:
                 outcome.notices.append(
                     (holder.backchannel_logout_uri, logout_token(provider, holder_id, sid))

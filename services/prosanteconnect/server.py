@@ -2,8 +2,9 @@
 
 Routes read the body in the async handler, wrap it in a :class:`PscRequest`, and hand the sync authlib
 call to :meth:`Provider.run`, which executes it on a worker thread inside one database transaction:
-every row a request writes (code, token, revocation) commits together or not at all. authlib returns
-``(status, body, headers)``; :class:`OAuthResult` carries that back to the route.
+every row a request writes (code, token, revocation) commits together or not at all (a read that writes
+nothing runs without one, on the event loop with SQLite). authlib returns ``(status, body, headers)``;
+:class:`OAuthResult` carries that back to the route.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from typing import Any, TypeVar
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import JsonPayload, JsonRequest, OAuth2Payload, OAuth2Request
+from sqlalchemy import Connection
 from sqlmodel import Session
 from starlette.datastructures import Headers
 
-from services.kernel.db import Database
+from services.kernel.db import Database, off_loop
 from services.kernel.errors import OAuthError
 from services.kernel.fixtures import Fixtures
 from services.kernel.settings import Settings
@@ -31,12 +33,58 @@ from .keys import KeyRing
 from .store import get_bulk_professional, get_client, save_token
 
 T = TypeVar("T")
-_session: ContextVar[Session] = ContextVar("psc_session")
+
+
+class Unit:
+    """The database work of one provider call: its Core connection and, made on first use, an ORM session
+    joined to the same transaction.
+
+    The hot statements (client, code, token, session reads and inserts) are Core statements on the
+    connection: a login then builds no session at all. The rarer paths (CIBA, pushes, logout, refresh,
+    keys) keep their ORM objects through :func:`db`.
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.clients: dict[str, Client | None] = {}
+        """Clients read in this unit: authlib asks for the same one several times per request."""
+        self.after_commit: list[Callable[[], None]] = []
+        """Work for once the unit has committed (signing what it issued), outside the write lock."""
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = Session(bind=self.connection, expire_on_commit=False)
+        return self._session
+
+    def core(self) -> Connection:
+        """The connection, once the session's pending rows are written (a statement sees them)."""
+        if self._session is not None:
+            self._session.flush()
+        return self.connection
+
+    def close(self, *, flush: bool) -> None:
+        """Write what the session still holds (``flush``: the unit is about to commit), then drop it."""
+        if self._session is not None:
+            try:
+                if flush:
+                    self._session.flush()
+            finally:
+                self._session.close()
+
+
+_unit: ContextVar[Unit] = ContextVar("psc_unit")
 
 
 def db() -> Session:
-    """The session of the transaction the current authlib call runs in."""
-    return _session.get()
+    """The ORM session of the transaction the current authlib call runs in."""
+    return _unit.get().session
+
+
+def conn() -> Connection:
+    """The connection of the transaction the current authlib call runs in, for Core statements."""
+    return _unit.get().core()
 
 
 class _Payload(OAuth2Payload):
@@ -128,13 +176,13 @@ class PscServer(AuthorizationServer):
 
     def query_client(self, client_id: str) -> Client | None:
         """The client, read once per transaction (authlib asks several times per request)."""
-        cache: dict[str, Client | None] = db().info.setdefault("psc_clients", {})
+        cache = _unit.get().clients
         if client_id not in cache:
-            cache[client_id] = get_client(db(), client_id=client_id)
+            cache[client_id] = get_client(conn(), client_id=client_id)
         return cache[client_id]
 
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
-        """Nothing to do: :meth:`Provider.issue` stores each token in the same transaction it signs it."""
+        """Nothing to do: :meth:`Provider.issue` stores each token's row in the transaction that issues it."""
 
     def create_oauth2_request(self, request: Any) -> OAuth2Request:
         return request  # type: ignore[no-any-return]
@@ -158,6 +206,17 @@ class PscServer(AuthorizationServer):
         """No listeners: every effect is a database row written by the grant itself."""
 
 
+def _answerable(work: Callable[[], T]) -> T:
+    """``work()``; authlib refuses to build an error whose description would echo characters RFC 6749 §5.2
+    forbids (it echoes some parameters): that becomes an answer to the client, and everything rolls back."""
+    try:
+        return work()
+    except ValueError as exc:
+        if "forbidden characters" not in str(exc):
+            raise
+        raise OAuthError("invalid_request", "a parameter holds characters OAuth 2.0 does not allow") from exc
+
+
 class Provider:
     """Everything the grants and endpoints share: settings, test data, keys, the database."""
 
@@ -174,30 +233,46 @@ class Provider:
         """Advertised authorization endpoint when a front serves it (``SOCLE_PSC_AUTHORIZATION_URL``)."""
 
     async def run(self, work: Callable[[], T], *, write: bool = True) -> T:
-        """Run an authlib call on a worker thread, in one write transaction (or a read-only session)."""
+        """Run an authlib call in one write transaction on a worker thread, or as a read without snapshot
+        (the provider's reads look rows up by key, one statement per fact): on SQLite such a read runs
+        on the event loop, shorter than the hop to a thread (as the INS's hot reads)."""
 
-        def in_transaction(session: Session) -> T:
-            token = _session.set(session)
+        def in_unit(connection: Connection) -> tuple[T, Unit]:
+            unit = Unit(connection)
+            token = _unit.set(unit)
             try:
-                return work()
-            except ValueError as exc:
-                # authlib refuses to build an error whose description would echo characters RFC 6749
-                # §5.2 forbids (it echoes some parameters); answer the client, roll everything back
-                if "forbidden characters" not in str(exc):
-                    raise
-                raise OAuthError(
-                    "invalid_request", "a parameter holds characters OAuth 2.0 does not allow"
-                ) from exc
+                result = _answerable(work)
+            except BaseException:
+                unit.close(flush=False)
+                raise
             finally:
-                _session.reset(token)
+                _unit.reset(token)
+            unit.close(flush=write)
+            return result, unit
+
+        def committed(result: T, unit: Unit) -> T:
+            for task in unit.after_commit:
+                task()
+            return result
+
+        def in_transaction() -> T:
+            with self.database.connection_transaction() as connection:
+                result, unit = in_unit(connection)
+            return committed(result, unit)
+
+        def in_reader() -> T:
+            with self.database.connection_reader(snapshot=False) as connection:
+                result, unit = in_unit(connection)
+            return committed(result, unit)
 
         if write:
-            return await self.database.write(in_transaction)
-        return await self.database.read(in_transaction, snapshot=False)
+            return await off_loop(in_transaction)
+        if self.database.is_sqlite:
+            return in_reader()
+        return await off_loop(in_reader)
 
     async def read(self, work: Callable[[], T]) -> T:
-        """Run ``work`` in a read-only session: no write lock, nothing to commit, no snapshot to open (the
-        provider's reads look rows up by key, one statement per fact)."""
+        """Run ``work`` as a read: no write lock, nothing to commit, no snapshot to open."""
         return await self.run(work, write=False)
 
     def profile(self, subject: Subject) -> dict[str, Any] | None:
@@ -231,8 +306,8 @@ class Provider:
         family: str | None = None,
         include_refresh: bool = True,
     ) -> dict[str, Any]:
-        """Sign a token set and store its row, in the current transaction."""
-        response, row = self.issuer.token_set(
+        """A token set: its row stored in the current transaction, its tokens signed once that commits."""
+        response, row, sign = self.issuer.token_set(
             client=client,
             subject=subject,
             names=self.names(subject),
@@ -242,5 +317,6 @@ class Provider:
             family=family,
             include_refresh=include_refresh,
         )
-        save_token(db(), values=row)
+        save_token(conn(), values=row)
+        _unit.get().after_commit.append(sign)
         return response

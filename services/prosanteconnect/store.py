@@ -1,12 +1,13 @@
-"""Persistence of Pro Santé Connect: plain functions over a session, keyword-only arguments.
+"""Persistence of Pro Santé Connect: plain functions over a session or a connection, keyword-only arguments.
 
-Callers own the transaction (``Database.write``); a function here never commits, so one request's
+Callers own the transaction (``Provider.run``); a function here never commits, so one request's
 writes (a code marked used and the tokens it revokes, a token and its refresh chain) land together.
 
 The statements every login and introspection runs (client, code, token, session reads; code, session
-and token inserts; marking a code used) are Core statements on the session's connection: the ORM's
-identity map and unit of work cost several times the SQL itself there, and nothing on those paths
-needs them. They flush the session first, so they still see what the same transaction added.
+and token inserts; marking a code used) are Core statements on the transaction's
+connection (``server.conn``, which first writes what an ORM session of the same transaction holds): the
+ORM's identity map and unit of work cost several times the SQL itself there, and nothing on those paths
+needs them.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table, bindparam, insert
+from sqlalchemy import Connection, Table, bindparam, insert
 from sqlmodel import Session, col, select, update
+
+from services.kernel.db import Fixed
 
 from .clients import Client
 from .models import PscCiba, PscClient, PscCode, PscJwtId, PscProfessional, PscPush, PscSession, PscToken
@@ -34,24 +37,28 @@ def _table(model: Any) -> Table:
 
 
 CLIENTS, SESSIONS, CODES, TOKENS = _table(PscClient), _table(PscSession), _table(PscCode), _table(PscToken)
-_CLIENT_BY_ID = select(CLIENTS.c.client_secret, CLIENTS.c.metadata_json).where(
-    CLIENTS.c.client_id == bindparam("client_id")
+_CLIENT_BY_ID = Fixed(
+    select(CLIENTS.c.client_secret, CLIENTS.c.metadata_json).where(
+        CLIENTS.c.client_id == bindparam("client_id")
+    )
 )
-_SESSION_BY_SID = select(SESSIONS.c.ended, SESSIONS.c.auth_time, SESSIONS.c.last_seen).where(
-    SESSIONS.c.sid == bindparam("sid")
+_SESSION_BY_SID = Fixed(
+    select(SESSIONS.c.ended, SESSIONS.c.auth_time, SESSIONS.c.last_seen).where(
+        SESSIONS.c.sid == bindparam("sid")
+    )
 )
 _SESSION_STATE = (
     SESSIONS.c.ended.label("session_ended"),
     SESSIONS.c.auth_time.label("session_auth_time"),
     SESSIONS.c.last_seen.label("session_last_seen"),
 )
-_CODE_WITH_SESSION = (
+_CODE_WITH_SESSION = Fixed(
     select(CODES, *_SESSION_STATE)
     .select_from(CODES.outerjoin(SESSIONS, SESSIONS.c.sid == CODES.c.sid))
     .where(CODES.c.code == bindparam("code"))
     .with_for_update(of=CODES)
 )
-_TOKEN_WITH_SESSION = (
+_TOKEN_WITH_SESSION = Fixed(
     select(
         TOKENS,
         *_SESSION_STATE,
@@ -65,12 +72,10 @@ _TOKEN_WITH_SESSION = (
     )
     .where(TOKENS.c.jti == bindparam("jti"))
 )
-
-
-def _core(session: Session) -> Connection:
-    """The transaction's connection for a Core statement, once the session's pending rows are written."""
-    session.flush()
-    return session.connection()
+_NEW_SESSION, _NEW_CODE, _NEW_TOKEN = Fixed(insert(SESSIONS)), Fixed(insert(CODES)), Fixed(insert(TOKENS))
+_CODE_USED = Fixed(
+    CODES.update().where(CODES.c.code == bindparam("used_code")).values(used_at=bindparam("now"))
+)
 
 
 def token_hash(value: str) -> str:
@@ -81,8 +86,8 @@ def token_hash(value: str) -> str:
 # clients
 
 
-def get_client(session: Session, *, client_id: str) -> Client | None:
-    row = _core(session).execute(_CLIENT_BY_ID, {"client_id": client_id}).first()
+def get_client(connection: Connection, *, client_id: str) -> Client | None:
+    row = _CLIENT_BY_ID.first(connection, {"client_id": client_id})
     if row is None:
         return None
     return Client(client_id, row.client_secret, json.loads(row.metadata_json))
@@ -128,11 +133,11 @@ def get_bulk_professional(session: Session, *, idnat: str) -> PscProfessional | 
 # sessions
 
 
-def open_session(session: Session, *, sid: str, idnat: str, auth_mode: str) -> int:
+def open_session(connection: Connection, *, sid: str, idnat: str, auth_mode: str) -> int:
     """Store a new SSO session (a ``psc_session`` row); its ``auth_time``."""
     now = time.time()
     values = {"sid": sid, "idnat": idnat, "auth_mode": auth_mode, "auth_time": int(now), "last_seen": now}
-    _core(session).execute(insert(SESSIONS), values)
+    _NEW_SESSION.execute(connection, values)
     return int(now)
 
 
@@ -144,9 +149,9 @@ def _alive(ended: bool | None, auth_time: int | None, last_seen: float | None) -
     return now - auth_time <= SESSION_MAX_SECONDS and now - last_seen <= SESSION_IDLE_SECONDS
 
 
-def session_is_live(session: Session, *, sid: str) -> bool:
+def session_is_live(connection: Connection, *, sid: str) -> bool:
     """Whether the session is neither ended nor past its lifetime or idle limit (read only)."""
-    row = _core(session).execute(_SESSION_BY_SID, {"sid": sid}).first()
+    row = _SESSION_BY_SID.first(connection, {"sid": sid})
     return row is not None and _alive(row.ended, row.auth_time, row.last_seen)
 
 
@@ -175,22 +180,22 @@ def end_session(session: Session, *, sid: str) -> list[str]:
 # authorization codes
 
 
-def save_code(session: Session, *, values: dict[str, Any]) -> None:
+def save_code(connection: Connection, *, values: dict[str, Any]) -> None:
     """Store an authorization code: ``values`` are columns of :class:`PscCode` (defaults for the rest)."""
-    _core(session).execute(insert(CODES), values)
+    _NEW_CODE.execute(connection, values)
 
 
-def code_with_session(session: Session, *, code: str) -> tuple[Row[Any], bool] | None:
+def code_with_session(connection: Connection, *, code: str) -> tuple[Any, bool] | None:
     """The code's row (columns as attributes; locked until the transaction ends where the database can)
     and whether its SSO session is alive, in one statement."""
-    row = _core(session).execute(_CODE_WITH_SESSION, {"code": code}).first()
+    row = _CODE_WITH_SESSION.first(connection, {"code": code})
     if row is None:
         return None
     return row, _alive(row.session_ended, row.session_auth_time, row.session_last_seen)
 
 
-def mark_code_used(session: Session, *, code: str) -> None:
-    _core(session).execute(CODES.update().where(CODES.c.code == code).values(used_at=time.time()))
+def mark_code_used(connection: Connection, *, code: str) -> None:
+    _CODE_USED.execute(connection, {"used_code": code, "now": time.time()})
 
 
 def revoke_issued_from_code(session: Session, *, code: str) -> None:
@@ -202,21 +207,21 @@ def revoke_issued_from_code(session: Session, *, code: str) -> None:
 # tokens
 
 
-def save_token(session: Session, *, values: dict[str, Any]) -> None:
+def save_token(connection: Connection, *, values: dict[str, Any]) -> None:
     """Store an issued token: ``values`` are columns of :class:`PscToken` (defaults for the rest)."""
-    _core(session).execute(insert(TOKENS), values)
+    _NEW_TOKEN.execute(connection, values)
 
 
-def token_with_session(session: Session, *, jti: str) -> tuple[Row[Any], bool] | None:
+def token_with_session(connection: Connection, *, jti: str) -> tuple[Any, bool] | None:
     """An access token's row (columns as attributes, with its client's: :func:`client_of_token`) and
     whether its session is alive, in one statement."""
-    row = _core(session).execute(_TOKEN_WITH_SESSION, {"jti": jti}).first()
+    row = _TOKEN_WITH_SESSION.first(connection, {"jti": jti})
     if row is None:
         return None
     return row, _alive(row.session_ended, row.session_auth_time, row.session_last_seen)
 
 
-def client_of_token(row: Row[Any]) -> Client | None:
+def client_of_token(row: Any) -> Client | None:
     """The client a token read by :func:`token_with_session` was issued to (None if it was deleted)."""
     if row.client_metadata is None:
         return None

@@ -7,10 +7,10 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, bindparam, insert, select, text
 
 from services.kernel import db as db_module
-from services.kernel.db import Database
+from services.kernel.db import Database, Fixed
 from services.kernel.traffic import Exchange
 
 
@@ -65,3 +65,75 @@ def test_a_reader_without_snapshot_sees_each_commit_at_its_next_statement(
         seen = session.execute(count).scalar_one()
     database.dispose()
     assert seen == (0 if snapshot else 1)
+
+
+def test_a_connection_transaction_queues_on_the_writers_and_commits_whole_or_not_at_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db_module, "SQLITE_BUSY_TIMEOUT_MS", 20)
+    database = Database(f"sqlite:///{tmp_path}/c.db", [Exchange])
+    database.create_tables()
+    insert = text(
+        "INSERT INTO socle_exchange (time, service, method, path, query, status, duration_ms)"
+        " VALUES ('2026-01-01 00:00:00', 's', 'GET', '/', '', 200, 1.0)"
+    )
+    count = text("SELECT count(*) FROM socle_exchange")
+    holding = threading.Event()
+    errors: list[Exception] = []
+
+    def long_writer() -> None:  # an ORM writer holds the lock far past the busy timeout
+        with database.transaction() as session:
+            session.execute(insert)
+            holding.set()
+            time.sleep(0.3)
+
+    def core_writer() -> None:
+        try:
+            with database.connection_transaction() as connection:
+                connection.execute(insert)
+        except Exception as exc:  # "database is locked" if it did not queue on the same lock
+            errors.append(exc)
+
+    first = threading.Thread(target=long_writer)
+    first.start()
+    assert holding.wait(5)
+    second = threading.Thread(target=core_writer)
+    second.start()
+    first.join()
+    second.join()
+    assert errors == []
+    with pytest.raises(RuntimeError), database.connection_transaction() as connection:
+        connection.execute(insert)
+        raise RuntimeError("bad input")
+    with database.connection_reader(snapshot=False) as connection:
+        assert connection.execute(count).scalar_one() == 2  # the failed block left nothing
+    database.dispose()
+
+
+def test_a_fixed_statement_fills_defaults_reads_named_rows_and_rolls_back_with_its_transaction(
+    tmp_path: Path,
+) -> None:
+    metadata = MetaData()
+    notes = Table(
+        "fixed_note",
+        metadata,
+        Column("key", String, primary_key=True),
+        Column("size", Integer, nullable=False, default=7),
+        Column("seen", Float),
+    )
+    database = Database(f"sqlite:///{tmp_path}/f.db", [])
+    metadata.create_all(database.engine)
+    add = Fixed(insert(notes))
+    by_key = Fixed(select(notes.c.size, notes.c.seen.label("when")).where(notes.c.key == bindparam("key")))
+    with database.connection_transaction() as connection:
+        add.execute(connection, {"key": "a"})  # size from the column's default, seen NULL
+        assert by_key.first(connection, {"key": "a"}) == (7, None)  # its own transaction's row
+    with pytest.raises(RuntimeError), database.connection_transaction() as connection:
+        add.execute(connection, {"key": "b", "size": 1, "seen": 2.5})
+        assert by_key.first(connection, {"key": "b"}).when == 2.5
+        raise RuntimeError("bad input")
+    with database.connection_reader(snapshot=False) as connection:
+        assert by_key.first(connection, {"key": "b"}) is None  # rolled back with the transaction
+        found = by_key.execute(connection, {"key": "a"})
+    database.dispose()
+    assert [(row.size, row.when) for row in found] == [(7, None)]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -15,10 +17,20 @@ from joserfc.jwk import RSAKey
 from sqlmodel import update
 
 from services.kernel.db import Database
+from services.kernel.fixtures import build_fixtures
+from services.kernel.settings import Settings
 from services.prosanteconnect import keys as keys_module
+from services.prosanteconnect.clients import Client
+from services.prosanteconnect.identity import Subject
 from services.prosanteconnect.keys import KeyRing, new_key, store_key, stored_key
 from services.prosanteconnect.models import TABLES, PscKey, PscSession
-from services.prosanteconnect.store import SESSION_IDLE_SECONDS
+from services.prosanteconnect.server import Provider, conn, db
+from services.prosanteconnect.store import (
+    SESSION_IDLE_SECONDS,
+    open_session,
+    session_is_live,
+    token_with_session,
+)
 
 from .helpers import ISSUER, OIDC, bearer, introspect, login, register
 
@@ -105,3 +117,92 @@ def test_a_stored_key_comes_back_whole_and_signs_what_its_public_half_verifies()
     token = jwt.encode({"alg": "RS256", "kid": restored.kid}, {"sub": "x"}, restored)
     public = RSAKey.import_key(original.as_dict(private=False))
     assert jwt.decode(token, public, algorithms=["RS256"]).claims == {"sub": "x"}
+
+
+def test_a_provider_unit_joins_orm_and_core_work_in_one_transaction(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path}/u.db", TABLES)
+    database.create_tables()
+    settings = Settings(service="prosanteconnect", data_dir=tmp_path)
+    provider = Provider(settings, build_fixtures(settings), database, KeyRing())
+
+    def session_row(sid: str) -> PscSession:
+        return PscSession(
+            sid=sid, idnat="899700000001", auth_mode="CARD", auth_time=int(time.time()), last_seen=time.time()
+        )
+
+    def orm_then_core() -> bool:
+        db().add(session_row("orm"))  # pending in the session: the Core read must still see it
+        return session_is_live(conn(), sid="orm")
+
+    assert asyncio.run(provider.run(orm_then_core))
+
+    def core_then_orm_then_failure() -> None:
+        open_session(conn(), sid="core", idnat="899700000001", auth_mode="CARD")
+        db().add(session_row("orm-too"))
+        db().flush()
+        raise RuntimeError("bad input")
+
+    with pytest.raises(RuntimeError):
+        asyncio.run(provider.run(core_then_orm_then_failure))
+
+    def unflushed_orm_write() -> None:
+        db().add(session_row("last"))  # flushed only when the unit commits
+
+    asyncio.run(provider.run(unflushed_orm_write))
+    alive = asyncio.run(
+        provider.read(lambda: [session_is_live(conn(), sid=s) for s in ("orm", "core", "orm-too", "last")])
+    )
+    database.dispose()
+    assert alive == [True, False, False, True]
+
+
+def test_issued_tokens_are_signed_after_their_row_commits_outside_the_write_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = Database(f"sqlite:///{tmp_path}/s.db", TABLES)
+    database.create_tables()
+    settings = Settings(service="prosanteconnect", data_dir=tmp_path)
+    ring = KeyRing()
+    with database.transaction() as session:
+        ring.load(session)
+    provider = Provider(settings, build_fixtures(settings), database, ring)
+    client = Client("rp", "secret", {"redirect_uris": ["http://rp/cb"]})
+    subject = Subject("899700000001", "sid-1", "CARD", int(time.time()))
+    real_sign = ring.sign
+    lock_free: list[bool] = []
+
+    def watching_sign(claims: dict[str, Any], **kwargs: Any) -> str:
+        writing = database._writing
+        assert writing is not None
+
+        def probe() -> None:  # another thread: could a writer take the lock now?
+            if writing.acquire(timeout=0):
+                writing.release()
+                lock_free.append(True)
+            else:
+                lock_free.append(False)
+
+        prober = threading.Thread(target=probe)
+        prober.start()
+        prober.join()
+        return real_sign(claims, **kwargs)
+
+    monkeypatch.setattr(ring, "sign", watching_sign)
+
+    def issue_then_fail() -> None:
+        provider.issue(client=client, subject=subject, scope="openid")
+        raise RuntimeError("bad input")
+
+    with pytest.raises(RuntimeError):
+        asyncio.run(provider.run(issue_then_fail))
+    assert lock_free == []  # nothing signed for a token whose row rolled back
+
+    response = asyncio.run(
+        provider.run(lambda: provider.issue(client=client, subject=subject, scope="openid"))
+    )
+    assert lock_free == [True, True]  # access and ID token, each signed with the writers' lock free
+    claims = ring.verify(response["access_token"])
+    assert claims is not None
+    stored = asyncio.run(provider.read(lambda: token_with_session(conn(), jti=str(claims["jti"]))))
+    database.dispose()
+    assert stored is not None and next(iter(response)) == "access_token" and "id_token" in response
