@@ -14,40 +14,17 @@ database, where a statement is a network round trip, it still goes to a worker t
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from anyio import to_thread
 from sqlalchemy import Select, bindparam, select
-from sqlalchemy.engine import Dialect
 
-from services.kernel.db import Database
+from services.kernel.db import Database, Fixed
 
 from .identity import Person
 from .store import HISTORY, IDENTITY, joined, people
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A statement compiled once: its SQL text and how to pass its parameters to the DBAPI driver."""
-
-    sql: str
-    names: tuple[str, ...]
-    """Parameter names, in placeholder order for positional drivers (SQLite's ``?``)."""
-    positional: bool
-
-    @classmethod
-    def of(cls, statement: Select[Any], dialect: Dialect) -> Prepared:
-        compiled = statement.compile(dialect=dialect)
-        names = compiled.positiontup if compiled.positional else list(compiled.params)
-        return cls(str(compiled), tuple(names or ()), compiled.positional)
-
-    def parameters(self, values: Mapping[str, Any]) -> Any:
-        if self.positional:
-            return [values[name] for name in self.names]
-        return {name: values[name] for name in self.names}
 
 
 _PAST_INS = select(HISTORY.c.identity_id).where(
@@ -79,18 +56,12 @@ class Lookups:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.prepared = {name: Prepared.of(s, db.engine.dialect) for name, s in STATEMENTS.items()}
+        self.fixed = {name: Fixed(statement) for name, statement in STATEMENTS.items()}
 
     def _rows(self, name: str, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        prepared = self.prepared[name]
         connection = self.db.engine.raw_connection()
         try:
-            cursor = connection.cursor()
-            try:
-                cursor.execute(prepared.sql, prepared.parameters(values))
-                return list(cursor.fetchall())
-            finally:
-                cursor.close()
+            return self.fixed[name].run(connection, self.db.engine.dialect, values)
         finally:
             connection.close()  # back to the pool, rolled back (nothing was begun on SQLite)
 

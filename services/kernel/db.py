@@ -87,7 +87,7 @@ class Fixed:
                 for column in statement.table.columns
             }
         columns = getattr(statement, "selected_columns", None)
-        self.row = namedtuple("Row", list(columns.keys())) if columns is not None else None  # type: ignore[misc]
+        self.row = namedtuple("Row", list(columns.keys()), rename=True) if columns is not None else None  # type: ignore[misc]
 
     def _prepared(self, dialect: Dialect) -> tuple[str, tuple[str, ...], bool]:
         prepared = self._compiled.get(dialect.name)
@@ -99,13 +99,17 @@ class Fixed:
 
     def execute(self, connection: Connection, values: Mapping[str, Any]) -> list[Any]:
         """Run on ``connection``'s DBAPI connection, in its transaction if it has begun one; the rows."""
-        sql, names, positional = self._prepared(connection.dialect)
+        return self.run(connection.connection, connection.dialect, values)
+
+    def run(self, dbapi_connection: Any, dialect: Dialect, values: Mapping[str, Any]) -> list[Any]:
+        """Run on a DBAPI connection of ``dialect`` (e.g. one taken from the pool for a lone read)."""
+        sql, names, positional = self._prepared(dialect)
         if self.defaults:
             values = {**self.defaults, **values}
         parameters = (
             [values[name] for name in names] if positional else {name: values[name] for name in names}
         )
-        cursor = connection.connection.cursor()
+        cursor = dbapi_connection.cursor()
         try:
             cursor.execute(sql, parameters)
             if self.row is None:
