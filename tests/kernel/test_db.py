@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,38 @@ from services.kernel import db as db_module
 from services.kernel.db import Database, Fixed
 from services.kernel.traffic import Exchange
 
+ROW = text(
+    "INSERT INTO socle_exchange (time, service, method, path, query, status, duration_ms)"
+    " VALUES ('2026-01-01 00:00:00', 's', 'GET', '/', '', 200, 1.0)"
+)
+
+
+def _second_writer_errors(database: Database, second: Callable[[], None]) -> list[Exception]:
+    """What ``second`` raised while an ORM writer held the write lock far past the busy timeout."""
+    holding = threading.Event()
+    errors: list[Exception] = []
+
+    def long_writer() -> None:
+        with database.transaction() as session:
+            session.execute(ROW)
+            holding.set()
+            time.sleep(0.3)
+
+    def second_writer() -> None:
+        try:
+            second()
+        except Exception as exc:  # "database is locked" without the in-process queue
+            errors.append(exc)
+
+    first = threading.Thread(target=long_writer)
+    first.start()
+    assert holding.wait(5)
+    other = threading.Thread(target=second_writer)
+    other.start()
+    first.join()
+    other.join()
+    return errors
+
 
 def test_a_writer_waits_for_a_transaction_that_outlasts_the_busy_timeout(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -20,31 +53,13 @@ def test_a_writer_waits_for_a_transaction_that_outlasts_the_busy_timeout(
     monkeypatch.setattr(db_module, "SQLITE_BUSY_TIMEOUT_MS", 20)
     database = Database(f"sqlite:///{tmp_path}/w.db", [Exchange])
     database.create_tables()
-    holding = threading.Event()
-    errors: list[Exception] = []
 
-    def long_writer() -> None:
+    def orm_writer() -> None:
         with database.transaction() as session:
             session.execute(text("DELETE FROM socle_exchange"))
-            holding.set()
-            time.sleep(0.3)  # far past the 20 ms busy timeout
 
-    def second_writer() -> None:
-        try:
-            with database.transaction() as session:
-                session.execute(text("DELETE FROM socle_exchange"))
-        except Exception as exc:  # "database is locked" without the in-process queue
-            errors.append(exc)
-
-    first = threading.Thread(target=long_writer)
-    first.start()
-    assert holding.wait(5)
-    second = threading.Thread(target=second_writer)
-    second.start()
-    first.join()
-    second.join()
+    assert _second_writer_errors(database, orm_writer) == []
     database.dispose()
-    assert errors == []
 
 
 @pytest.mark.parametrize("snapshot", [True, False])
@@ -54,14 +69,10 @@ def test_a_reader_without_snapshot_sees_each_commit_at_its_next_statement(
     database = Database(f"sqlite:///{tmp_path}/r.db", [Exchange])
     database.create_tables()
     count = text("SELECT count(*) FROM socle_exchange")
-    insert = text(
-        "INSERT INTO socle_exchange (time, service, method, path, query, status, duration_ms)"
-        " VALUES ('2026-01-01 00:00:00', 's', 'GET', '/', '', 200, 1.0)"
-    )
     with database.reader(snapshot=snapshot) as session:
         assert session.execute(count).scalar_one() == 0
         with database.transaction() as writer:
-            writer.execute(insert)
+            writer.execute(ROW)
         seen = session.execute(count).scalar_one()
     database.dispose()
     assert seen == (0 if snapshot else 1)
@@ -73,37 +84,15 @@ def test_a_connection_transaction_queues_on_the_writers_and_commits_whole_or_not
     monkeypatch.setattr(db_module, "SQLITE_BUSY_TIMEOUT_MS", 20)
     database = Database(f"sqlite:///{tmp_path}/c.db", [Exchange])
     database.create_tables()
-    insert = text(
-        "INSERT INTO socle_exchange (time, service, method, path, query, status, duration_ms)"
-        " VALUES ('2026-01-01 00:00:00', 's', 'GET', '/', '', 200, 1.0)"
-    )
     count = text("SELECT count(*) FROM socle_exchange")
-    holding = threading.Event()
-    errors: list[Exception] = []
-
-    def long_writer() -> None:  # an ORM writer holds the lock far past the busy timeout
-        with database.transaction() as session:
-            session.execute(insert)
-            holding.set()
-            time.sleep(0.3)
 
     def core_writer() -> None:
-        try:
-            with database.connection_transaction() as connection:
-                connection.execute(insert)
-        except Exception as exc:  # "database is locked" if it did not queue on the same lock
-            errors.append(exc)
+        with database.connection_transaction() as connection:
+            connection.execute(ROW)
 
-    first = threading.Thread(target=long_writer)
-    first.start()
-    assert holding.wait(5)
-    second = threading.Thread(target=core_writer)
-    second.start()
-    first.join()
-    second.join()
-    assert errors == []
+    assert _second_writer_errors(database, core_writer) == []  # it queued on the same lock
     with pytest.raises(RuntimeError), database.connection_transaction() as connection:
-        connection.execute(insert)
+        connection.execute(ROW)
         raise RuntimeError("bad input")
     with database.connection_reader(snapshot=False) as connection:
         assert connection.execute(count).scalar_one() == 2  # the failed block left nothing
