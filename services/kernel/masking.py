@@ -7,6 +7,7 @@ A masked value becomes ``***``: the key stays, so a conformance check can still 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -36,10 +37,12 @@ SECRET_KEYS = frozenset(
 JSON_SECRET_KEYS = SECRET_KEYS - {"code"}
 """In JSON ``code`` is a FHIR code, evidence the conformance suite reads, never an authorization code."""
 JWK_PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "k", "oth"})
-_JSON_MARKERS = (*(f'"{key}"'.encode() for key in (*JSON_SECRET_KEYS, "kty")), b"\\u")
-"""Byte strings without which a JSON body holds nothing to mask: a secret member's quoted name, a JWK's
-``kty``, or a ``\\u`` escape that could spell either. Most bodies (FHIR bundles) have none of them, and
-are then recorded as sent instead of being parsed and serialised again."""
+_JSON_MARKERS = re.compile(
+    b'"(?:' + b"|".join(re.escape(key.encode()) for key in sorted({*JSON_SECRET_KEYS, "kty"})) + b')"|\\\\u'
+)
+"""What a JSON body must hold to have anything to mask: a secret member's quoted name, a JWK's ``kty``, or
+a ``\\u`` escape that could spell either (one scan of the bytes). Most bodies (FHIR bundles) hold none of
+them, and are then recorded as sent instead of being parsed and serialised again."""
 SECRET_HEADERS = frozenset(
     {"cookie", "set-cookie", "esante-api-key", "x-api-key", "proxy-authorization", "x-socle-internal"}
 )
@@ -84,7 +87,7 @@ def mask_body(body: bytes, content_type: str, *, limit: int, truncated: bool) ->
     if not truncated:
         if kind == "application/x-www-form-urlencoded":
             return mask_query(body.decode("utf-8", "replace"))
-        if kind.endswith("json") and not any(marker in body for marker in _JSON_MARKERS):
+        if kind.endswith("json") and _JSON_MARKERS.search(body) is None:
             return body.decode("utf-8", "replace")
         if kind.endswith("json"):
             try:
