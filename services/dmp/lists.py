@@ -14,7 +14,7 @@ from services.kernel.errors import BadRequest
 from services.kernel.fhir import paging, searchset
 from services.kernel.tokens import Caller, ServiceCaller
 
-from . import codes, store
+from . import codes, search_store, store
 from .context import Access, audit, open_dmp
 from .dates import parse_bound
 from .models import DmpSubmissionSet
@@ -45,7 +45,9 @@ async def find_lists(
     def read(session: Session) -> tuple[list[dict[str, Any]], int]:
         if "submissionset" not in kinds or "current" not in statuses:
             return [], 0
-        rows, total = store.submission_sets(session, ins=ins, bounds=bounds, offset=offset, count=count)
+        rows, total = search_store.submission_sets(
+            session, ins=ins, bounds=bounds, offset=offset, count=count
+        )
         return [_as_seen_by(session, access, row) for row in rows], total
 
     resources, total = await request.app.state.db.read(read)

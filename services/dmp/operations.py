@@ -18,7 +18,7 @@ from services.kernel.errors import Forbidden, Gone, NotFound, SocleError, Unproc
 from services.kernel.fhir import searchset
 from services.kernel.tokens import Caller, ServiceCaller
 
-from . import store
+from . import search_store, store
 from .bundle import Submission, plan_bundle, plan_simplified
 from .context import Access, audit, notify_first_access, open_dmp, open_dmp_reading, record_access
 from .dates import now
@@ -105,7 +105,7 @@ async def find_documents(
     def read(session: Session, access: Access) -> tuple[list[Row[tuple[str, str, int]]], int]:
         professional = access.role.is_professional
         hidden = access.hidden_labels()
-        return store.search_documents(
+        return search_store.search_documents(
             session,
             query=query,
             hidden_labels=hidden,

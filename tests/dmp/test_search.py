@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from services.dmp import store
+from services.dmp import search_store
 from tests.dmp.builders import HL7_CONF, MT_IDNAT, OTHER_IDNAT, TRE_A07, bundle
 from tests.dmp.conftest import as_pro
 from tests.dmp.helpers import assert_outcome, ids, location_id, patient_query
@@ -112,10 +112,10 @@ def test_a_search_shape_is_built_once_and_each_caller_bound_at_execution(
 ) -> None:
     """The statements of a search shape are kept; the patient and the caller (whose own documents pass
     the author's visibility) are bound per request, so a kept statement never answers for another."""
-    store._search_statements.cache_clear()
+    search_store._search_statements.cache_clear()
     as_author = found(dmp)
     assert found(dmp) == as_author
-    assert store._search_statements.cache_info().hits >= 1
+    assert search_store._search_statements.cache_info().hits >= 1
     other = dmp.get("/fhir/DocumentReference", params=patient_query(), headers=as_pro(OTHER_IDNAT))
     assert other.status_code == 200, other.text
     assert three["prescription"] in ids(other.json())
