@@ -195,7 +195,7 @@ def check_xdm(data: bytes, limits: ZipLimits) -> XdmReport:
         EOFError,
         OSError,
         zlib.error,
-        UnicodeDecodeError,
+        ValueError,  # a corrupted offset seeks before the file start; also UnicodeDecodeError
     ) as exc:
         report.findings.append(error("xdm.corrupt", f"IHE_XDM.zip entry unreadable: {exc}"))
     return report

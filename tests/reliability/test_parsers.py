@@ -118,6 +118,17 @@ def test_a_corrupted_xdm_zip_is_findings_or_a_refusal(data: st.DataObject) -> No
         check_xdm(bytes(archive), LIMITS)
 
 
+def test_a_central_directory_offset_past_its_place_is_a_finding() -> None:
+    """Found by the test above: the entries' offsets then point before the file's start and zipfile
+    refuses to seek there (ValueError), which must be a finding like any other corruption."""
+    archive = bytearray(xdm_zip(REFERENCE_INS))
+    end = archive.rfind(b"PK\x05\x06")
+    offset = int.from_bytes(archive[end + 16 : end + 20], "little")
+    archive[end + 16 : end + 20] = (offset + 100_000).to_bytes(4, "little")
+    report = check_xdm(bytes(archive), LIMITS)
+    assert [finding.code for finding in report.findings if finding.code.startswith("xdm.")] == ["xdm.corrupt"]
+
+
 @EXAMPLES
 @given(
     st.dictionaries(
