@@ -29,7 +29,7 @@ from services.ins.lookup import Lookups
 from services.ins.matching import FOUND, match_traits, traits_query
 from services.kernel.db import Database
 from tests.ins.soap_messages import envelope, traits
-from tests.support import free_port
+from tests.support import cpu_seconds, free_port
 
 QUERIES = 1000
 WARM_UP = 20
@@ -65,18 +65,6 @@ def _sample_people(db_path: Path, count: int) -> list[tuple[str, str, str, str, 
             f" WHERE id IN ({marks})",
             ids,
         ).fetchall()
-
-
-def _wait(url: str, process: subprocess.Popen[bytes]) -> None:
-    while True:
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        time.sleep(0.05)
 
 
 FIGURES = {
@@ -118,14 +106,10 @@ def _server_cpu_ms(pid: int, call: Callable[[], None], count: int) -> float:
     """CPU time (user + system, all threads) the server process spends per call, over ``count`` calls:
     less sensitive than latency to what else the machine runs."""
 
-    def cpu_seconds() -> float:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    before = cpu_seconds()
+    before = cpu_seconds(pid)
     for _ in range(count):
         call()
-    return (cpu_seconds() - before) * 1000 / count
+    return (cpu_seconds(pid) - before) * 1000 / count
 
 
 def run(size: int = bulk.IDENTITIES, data_dir: str | None = None) -> list[dict[str, object]]:
@@ -166,8 +150,8 @@ def run(size: int = bulk.IDENTITIES, data_dir: str | None = None) -> list[dict[s
     bare_port = free_port()
     bare = subprocess.Popen(harness.bare(bare_port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        _wait(f"http://127.0.0.1:{port}/_sim/health", server)
-        _wait(f"http://127.0.0.1:{bare_port}/", bare)
+        harness.wait_until(f"http://127.0.0.1:{port}/_sim/health", server)
+        harness.wait_until(f"http://127.0.0.1:{bare_port}/", bare)
         with (
             httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"x-socle-internal": SECRET}) as http,
             httpx.Client(base_url=f"http://127.0.0.1:{bare_port}") as bare_http,

@@ -15,7 +15,6 @@ the process spent until healthy is reported beside the wall time: on a shared ma
 from __future__ import annotations
 
 import compileall
-import os
 import statistics
 import subprocess
 import sys
@@ -26,8 +25,8 @@ from typing import NamedTuple
 
 import httpx
 
-from bench.harness import NODE_DIR, node_tool
-from tests.support import free_port
+from bench.harness import NODE_DIR, node_tool, rss_kib
+from tests.support import cpu_seconds, free_port
 
 BARE_APP = "bench.bare:app"
 RUNS = 3
@@ -58,24 +57,12 @@ def _time_to_ready(args: list[str], url: str) -> Start:
                 raise RuntimeError(f"{args} exited with {process.returncode}")
             time.sleep(0.005)
         elapsed = time.perf_counter() - started
-        cpu = _cpu_seconds(process.pid)
+        cpu = cpu_seconds(process.pid)
         time.sleep(1.0)
-        return Start(elapsed, cpu, _rss_kib(process.pid))
+        return Start(elapsed, cpu, rss_kib([process.pid]))
     finally:
         process.terminate()
         process.wait(timeout=15)
-
-
-def _rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _socle_up(data: str) -> list[str]:

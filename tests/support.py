@@ -27,6 +27,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system, every thread) ``pid`` has used so far (Linux ``/proc``): a benchmark's
+    steadier figure than wall time when the machine is shared."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def require_tool(name: str) -> str:
     """The path of a command the test needs; a skip locally, a failure in CI (CI must have it)."""
     path = shutil.which(name)

@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from tests.support import free_port, start_stack
+from tests.support import cpu_seconds, free_port, start_stack
 
 from .builders import CDA, xdm_message
 
@@ -55,18 +55,12 @@ def _send(
     client.quit()
 
 
-def _cpu(pid: int) -> float:
-    """CPU seconds (user + system) ``pid`` has used so far (Linux ``/proc``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _rate(
     port: int, pid: int, data: bytes, sender: str, recipient: str, tls: ssl.SSLContext | None
 ) -> tuple[float, float]:
     """(messages per second, CPU milliseconds of the server process ``pid`` per message)."""
     share = MESSAGES // CLIENTS
-    used = _cpu(pid)
+    used = cpu_seconds(pid)
     started = time.perf_counter()
     with ThreadPoolExecutor(CLIENTS) as pool:
         for future in [
@@ -74,7 +68,7 @@ def _rate(
         ]:
             future.result()
     elapsed = time.perf_counter() - started
-    return share * CLIENTS / elapsed, (_cpu(pid) - used) * 1000 / (share * CLIENTS)
+    return share * CLIENTS / elapsed, (cpu_seconds(pid) - used) * 1000 / (share * CLIENTS)
 
 
 def _maildev(port: int) -> subprocess.Popen[bytes] | None:
